@@ -1,0 +1,46 @@
+"""The cross-resource index, built once per scan: rules look things up here and never rescan files."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .model.base import Resource
+from .model.kubernetes import K8sObject
+
+
+@dataclass
+class Context:
+    resources: list[Resource]
+    knowledge: dict = field(default_factory=dict)  # rules/knowledge/*.yaml by stem
+    by_kind: dict[str, list[K8sObject]] = field(default_factory=lambda: defaultdict(list))
+    services_by_ns: dict[str, list[K8sObject]] = field(default_factory=lambda: defaultdict(list))
+    webhook_services: set[tuple[str, str]] = field(default_factory=set)  # (namespace, name) used by webhooks
+    namespaces: dict[str, K8sObject] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, resources: list[Resource], knowledge: dict | None = None) -> "Context":
+        ctx = cls(resources=resources, knowledge=knowledge or {})
+        for res in resources:
+            if not isinstance(res, K8sObject):
+                continue
+            ctx.by_kind[res.kind].append(res)
+            if res.kind == "Service" and res.api_version == "v1":
+                ctx.services_by_ns[res.namespace].append(res)
+            elif res.kind == "Namespace":
+                ctx.namespaces[res.name] = res
+            elif res.kind in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"):
+                for hook in res.data.get("webhooks") or []:
+                    svc = (hook.get("clientConfig") or {}).get("service") if isinstance(hook, dict) else None
+                    if isinstance(svc, dict) and svc.get("name"):
+                        ctx.webhook_services.add((str(svc.get("namespace") or ""), str(svc["name"])))
+        return ctx
+
+    def objects(self, *kinds: str) -> list[K8sObject]:
+        out: list[K8sObject] = []
+        for kind in kinds:
+            out.extend(self.by_kind.get(kind, ()))
+        return out
+
+    @property
+    def has_services(self) -> bool:
+        return any(self.services_by_ns.values())

@@ -1,0 +1,68 @@
+"""The one value every part of forewarn passes around: a finding at an exact position."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class Severity(IntEnum):
+    """Ordered so that `--fail-on warning` means "severity >= WARNING"."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @classmethod
+    def parse(cls, text: str) -> "Severity":
+        return cls[text.upper()]
+
+    def __str__(self) -> str:  # "warning", as users write it
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Position:
+    """1-based line and column of the offending text in the file a user opens."""
+
+    line: int
+    column: int = 1
+
+    def shifted(self, lines: int) -> "Position":
+        return Position(self.line + lines, self.column)
+
+
+@dataclass
+class Finding:
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    path: str
+    line: int
+    column: int = 1
+    resource: str = ""
+    # A short value that identifies the offending text independently of its line (baselines hash it).
+    snippet: str = ""
+    suppressed: str | None = None  # the reason, when a suppression applies
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def sort_key(self):
+        return (self.path, self.line, self.column, self.code, self.message)
+
+    def as_dict(self) -> dict:
+        data = {
+            "code": self.code,
+            "name": self.name,
+            "severity": str(self.severity),
+            "message": self.message,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "resource": self.resource,
+        }
+        if self.notes:
+            data["notes"] = list(self.notes)
+        if self.suppressed is not None:
+            data["suppressed"] = self.suppressed
+        return data

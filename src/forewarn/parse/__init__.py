@@ -1,0 +1,1 @@
+"""Parsers that keep positions: every value knows its line and column."""

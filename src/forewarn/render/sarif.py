@@ -1,0 +1,85 @@
+"""SARIF 2.1.0 for code-scanning UIs: rule metadata with help from the rule docs, relative URIs."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from .. import __version__
+from .docs import rule_markdown
+
+_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def fingerprint(f) -> str:
+    """Stable across edits above the finding: code + path + resource + the offending text, not the line."""
+    basis = "\x1f".join([f.code, f.path, f.resource, f.snippet or f.message])
+    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
+
+
+def render_sarif(result) -> str:
+    rules = result.catalog.ordered()
+    index = {r.code: i for i, r in enumerate(rules)}
+    driver_rules = []
+    for r in rules:
+        entry = {
+            "id": r.code,
+            "name": r.name,
+            "shortDescription": {"text": r.summary},
+            "fullDescription": {"text": str(r.docs.get("what") or r.summary).strip()},
+            "help": {"text": str(r.docs.get("fix") or r.summary).strip(), "markdown": rule_markdown(r)},
+            "defaultConfiguration": {"level": _LEVEL[str(r.severity)], "enabled": r.enabled},
+            "properties": {"tags": [r.code.rstrip("0123456789")]},
+        }
+        driver_rules.append(entry)
+    results = []
+    for f in result.findings:
+        item = {
+            "ruleId": f.code,
+            "level": _LEVEL[str(f.severity)],
+            "message": {"text": f.message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": _uri(f.path), "uriBaseId": "%SRCROOT%"},
+                        "region": {"startLine": max(1, f.line), "startColumn": max(1, f.column)},
+                    },
+                    "logicalLocations": [{"name": f.resource}] if f.resource else [],
+                }
+            ],
+            "partialFingerprints": {"forewarn/v1": fingerprint(f)},
+        }
+        if f.code in index:
+            item["ruleIndex"] = index[f.code]
+        if f.suppressed is not None:
+            item["suppressions"] = [{"kind": "inSource", "justification": f.suppressed}]
+        if not item["locations"][0]["logicalLocations"]:
+            del item["locations"][0]["logicalLocations"]
+        results.append(item)
+    log = {
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "forewarn",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": "https://github.com/forewarn/forewarn",
+                        "rules": driver_rules,
+                    }
+                },
+                "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the directory forewarn ran in"}}},
+                "results": results,
+                "columnKind": "unicodeCodePoints",
+            }
+        ],
+    }
+    return json.dumps(log, indent=2) + "\n"
+
+
+def _uri(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path.replace("\\", "/"))
