@@ -16,6 +16,7 @@ class Context:
     services_by_ns: dict[str, list[K8sObject]] = field(default_factory=lambda: defaultdict(list))
     webhook_services: set[tuple[str, str]] = field(default_factory=set)  # (namespace, name) used by webhooks
     namespaces: dict[str, K8sObject] = field(default_factory=dict)
+    _cache: dict = field(default_factory=dict)
 
     @classmethod
     def build(cls, resources: list[Resource], knowledge: dict | None = None) -> "Context":
@@ -34,6 +35,16 @@ class Context:
                     if isinstance(svc, dict) and svc.get("name"):
                         ctx.webhook_services.add((str(svc.get("namespace") or ""), str(svc["name"])))
         return ctx
+
+    def cached(self, key: str, build):
+        """An index a rule family builds once per scan, on first use: `ctx.cached("hpa_targets", fn)`.
+
+        `build(ctx)` runs once; every later call returns the same value. Rule families keep their own
+        indexes in their model modules this way, so none of them rescans files.
+        """
+        if key not in self._cache:
+            self._cache[key] = build(self)
+        return self._cache[key]
 
     def objects(self, *kinds: str) -> list[K8sObject]:
         out: list[K8sObject] = []

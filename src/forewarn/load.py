@@ -120,6 +120,11 @@ def load(candidates: list[Candidate], max_bytes: int = DEFAULT_MAX_BYTES) -> Sca
             except ParseError as exc:
                 out.problems.append(ParseProblem(cand.display, exc.position, exc.message))
                 out.sources[cand.display] = text
+    from .model import eksctl, karpenter
+
+    k8s = [r for r in out.resources if r.format == "kubernetes"]
+    out.resources.extend(karpenter.derive_settings(k8s))
+    out.resources.extend(eksctl.derive_settings(k8s))
     if terraform_files:
         resources, problems = terraform.load_modules(terraform_files)
         out.resources.extend(resources)

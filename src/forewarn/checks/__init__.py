@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Callable
 
 _TEMPLATES: dict[str, Callable] = {}
-_MODULES = ("input", "bottlerocket", "terraform", "workloads", "webhooks", "argocd")
+_MODULES = ("input", "bottlerocket", "karpenter", "terraform", "workloads", "webhooks", "argocd")
 _loaded = False
 
 
