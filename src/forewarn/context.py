@@ -5,7 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .model.base import Resource
-from .model.kubernetes import K8sObject
+from .model.kubernetes import K8sObject, dig
 
 
 @dataclass
@@ -30,8 +30,8 @@ class Context:
             elif res.kind == "Namespace":
                 ctx.namespaces[res.name] = res
             elif res.kind in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"):
-                for hook in res.data.get("webhooks") or []:
-                    svc = (hook.get("clientConfig") or {}).get("service") if isinstance(hook, dict) else None
+                for hook in res.data.get("webhooks") if isinstance(res.data.get("webhooks"), list) else ():
+                    svc = dig(hook, "clientConfig", "service")
                     if isinstance(svc, dict) and svc.get("name"):
                         ctx.webhook_services.add((str(svc.get("namespace") or ""), str(svc["name"])))
         return ctx
