@@ -33,7 +33,7 @@ def scan_text(name: str, text: str, catalog=None, **kw):
 def annotations(path: Path):
     """(expected, forbidden): sets of (code, line) from `# expect: CODE` / `# ok: CODE` on the line above."""
     expected, forbidden = set(), set()
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(path.read_bytes().decode("utf-8", "replace").splitlines(), start=1):
         m = ANNOTATION.search(line)
         if not m:
             continue

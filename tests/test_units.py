@@ -1,0 +1,177 @@
+"""Value parsers: Kubernetes quantities, percentages, Bottlerocket durations and thresholds, exec `sleep N`."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forewarn.units import (
+    exec_sleep_seconds,
+    is_bottlerocket_duration,
+    is_bottlerocket_quantity,
+    parse_percent,
+    parse_quantity,
+    threshold_problem,
+)
+
+BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+DECIMAL = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1), "k": Decimal(1000),
+           "M": Decimal(10) ** 6, "G": Decimal(10) ** 9, "T": Decimal(10) ** 12, "P": Decimal(10) ** 15,
+           "E": Decimal(10) ** 18}
+numbers = st.integers(min_value=0, max_value=10**9)
+decimals = st.decimals(min_value=0, max_value=10**6, places=3, allow_nan=False, allow_infinity=False)
+
+
+# ------------------------------------------------------------------------------------------ parse_quantity
+@given(numbers, st.sampled_from(sorted(BINARY)))
+def test_quantity_binary_suffix_round_trip(n, suffix):
+    assert parse_quantity(f"{n}{suffix}") == n * BINARY[suffix]
+
+
+@given(numbers, st.sampled_from(sorted(DECIMAL)))
+def test_quantity_decimal_suffix_round_trip(n, suffix):
+    assert parse_quantity(f"{n}{suffix}") == n * DECIMAL[suffix]
+
+
+@given(decimals, st.sampled_from(sorted(BINARY) + sorted(DECIMAL)))
+def test_quantity_fractional_round_trip(number, suffix):
+    scale = BINARY.get(suffix) or DECIMAL[suffix]
+    assert parse_quantity(f"{number}{suffix}") == number * scale
+
+
+@given(numbers, st.integers(min_value=-12, max_value=12), st.sampled_from(["e", "E"]))
+def test_quantity_exponent(n, exp, letter):
+    assert parse_quantity(f"{n}{letter}{exp}") == n * Decimal(10) ** exp
+
+
+@given(numbers)
+def test_binary_and_decimal_suffixes_differ(n):
+    if n:
+        assert parse_quantity(f"{n}Ki") == parse_quantity(f"{n}k") * Decimal("1.024")
+        assert parse_quantity(f"{n}Gi") > parse_quantity(f"{n}G")
+
+
+@given(st.integers(min_value=-10**6, max_value=10**6))
+def test_quantity_accepts_plain_numbers(n):
+    assert parse_quantity(n) == n
+    assert parse_quantity(str(n)) == n
+
+
+@pytest.mark.parametrize("text", ["12ki", "100Kiii", "10K", "1000i", "100e23m", "1100KTi", "", "Gi", "1.2.3", " 1Gi",
+                                  "1Gi ", "1Gi\n", "1 Gi", "anything%", "10%", "0x10", "1_000"])
+def test_quantity_rejects(text):
+    assert parse_quantity(text) is None
+
+
+@pytest.mark.parametrize("value", [None, True, False, [], {}, float("nan"), float("inf")])
+def test_quantity_rejects_non_quantities(value):
+    assert parse_quantity(value) is None
+
+
+# ------------------------------------------------------------------------------------------ parse_percent
+@given(st.floats(min_value=0, max_value=1000, allow_nan=False, allow_infinity=False))
+def test_percent_round_trip(value):
+    text = f"{value}%"
+    assert parse_percent(text) == pytest.approx(value)
+
+
+@given(st.integers(min_value=0, max_value=100))
+def test_percent_integers(n):
+    assert parse_percent(f"{n}%") == n
+
+
+@pytest.mark.parametrize("text", ["10", "10 %", " 10%", "10%\n", "anything%", "%", "inf%", "nan%", "1_0%", "10%%",
+                                  "ten%"])
+def test_percent_rejects(text):
+    assert parse_percent(text) is None
+
+
+def test_percent_rejects_non_strings():
+    assert parse_percent(10) is None
+    assert parse_percent(None) is None
+
+
+# ------------------------------------------------------------------------------------------ durations
+UNITS = ["h", "m", "s", "ms"]
+amount = st.one_of(st.integers(min_value=0, max_value=10**6).map(str),
+                   st.tuples(st.integers(0, 999), st.integers(0, 999)).map(lambda t: f"{t[0]}.{t[1]}"))
+
+
+@given(st.lists(st.booleans(), min_size=4, max_size=4).filter(any), st.lists(amount, min_size=4, max_size=4))
+def test_duration_accepts_units_in_order(use, amounts):
+    text = "".join(a + u for a, u, keep in zip(amounts, UNITS, use) if keep)
+    assert is_bottlerocket_duration(text)
+
+
+@given(st.permutations(UNITS), st.integers(min_value=1, max_value=999))
+def test_duration_rejects_units_out_of_order(order, n):
+    text = "".join(f"{n}{u}" for u in order)
+    assert is_bottlerocket_duration(text) == (list(order) == UNITS)
+
+
+@given(st.integers(min_value=0, max_value=10**6))
+def test_duration_rejects_bare_numbers(n):
+    assert not is_bottlerocket_duration(str(n))
+    assert not is_bottlerocket_duration(n)
+
+
+@pytest.mark.parametrize("text", ["90", "1m2h", "5us", "9ns", "", "1m30", "...3ms", "1..5s", "ten second", "1m\n",
+                                  " 30s", "30S", "1d"])
+def test_duration_rejects(text):
+    assert not is_bottlerocket_duration(text)
+
+
+@pytest.mark.parametrize("text", ["9ms", "99s", "20m", "1h", "1h2m3s10ms", "4m5s10ms", "2h3s10ms", "1.5h3.5m", "1m30s"])
+def test_duration_accepts_bottlerocket_examples(text):
+    assert is_bottlerocket_duration(text)
+
+
+# ------------------------------------------------------------------------------------------ thresholds
+@pytest.mark.parametrize("text", ["10%", "0%", "99.9%", "129e6", "10Mi", "1024M", "1Gi", "120Ki", "1Ti", "1000n", "100m"])
+def test_threshold_accepts(text):
+    assert threshold_problem(text) is None
+
+
+@pytest.mark.parametrize("text", ["", "anything%", "12ki", "100e23m", "1100KTi", "100Kiii", "1000i", "100%", "120%",
+                                  "-5%", "0", "0Mi", "-1Gi", "100K", "1.2.3", "12%%"])
+def test_threshold_rejects(text):
+    assert threshold_problem(text) is not None
+
+
+@given(st.floats(min_value=0, max_value=99.99, allow_nan=False))
+def test_threshold_percent_range(value):
+    assert threshold_problem(f"{value:.2f}%") is None
+
+
+def test_bottlerocket_quantity_regex_is_laxer_than_the_kubelet():
+    assert is_bottlerocket_quantity("100K") and parse_quantity("100K") is None
+    assert threshold_problem("100K") is not None
+
+
+# ------------------------------------------------------------------------------------------ exec sleep
+@pytest.mark.parametrize("command,seconds", [
+    (["sleep", "15"], 15),
+    (["/bin/sleep", "5"], 5),
+    (["/bin/sh", "-c", "sleep 5 && nginx -s quit"], 5),
+    (["sh", "-c", "sleep 10; /app/drain"], 10),
+    (["/bin/sh", "-c", "echo draining; sleep 2.5"], 2.5),
+    (["sleep", "20s"], 20),
+    ("sleep 7", 7),
+])
+def test_exec_sleep_seconds(command, seconds):
+    assert exec_sleep_seconds(command) == seconds
+
+
+@pytest.mark.parametrize("command", [["nginx", "-s", "quit"], ["/bin/sh", "-c", "kill -TERM 1"], [], None, 5,
+                                     ["sleep"], ["sleep", "infinity"]])
+def test_exec_sleep_seconds_none(command):
+    assert exec_sleep_seconds(command) is None
+
+
+@settings(max_examples=50)
+@given(st.integers(min_value=0, max_value=3600))
+def test_exec_sleep_seconds_generated(n):
+    assert exec_sleep_seconds(["sleep", str(n)]) == n
+    assert exec_sleep_seconds(["/bin/sh", "-c", f"sleep {n} && kill -QUIT 1"]) == n
