@@ -123,10 +123,31 @@ def load(candidates: list[Candidate], max_bytes: int = DEFAULT_MAX_BYTES) -> Sca
     from .model import eksctl, karpenter
 
     k8s = [r for r in out.resources if r.format == "kubernetes"]
-    out.resources.extend(karpenter.derive_settings(k8s))
+    derived = karpenter.derive(k8s, out.sources)
+    out.resources.extend(derived.resources)
+    out.problems.extend(ParseProblem(*p) for p in derived.problems)
     out.resources.extend(eksctl.derive_settings(k8s))
     if terraform_files:
         resources, problems = terraform.load_modules(terraform_files)
+        # A template that a templatefile() call renders is judged with the call's arguments, not ALSO
+        # standalone with unknown placeholders (RULES.md "Templates").
+        rendered = terraform.rendered_templates(resources)
+        if rendered:
+            import os
+
+            def standalone(path: str) -> bool:
+                return os.path.realpath(path) in rendered
+
+            out.resources = [
+                r for r in out.resources
+                if not (r.format == "bottlerocket" and r.address == f"BottlerocketSettings@{r.path}"
+                        and not isinstance(r, terraform.EmbeddedSettings) and standalone(r.path))
+            ]
+            out.problems = [p for p in out.problems if not (p.path.endswith((".tpl", ".tftpl", ".toml"))
+                                                            and standalone(p.path))]
+            for res in resources:
+                if isinstance(res, terraform.EmbeddedSettings) and res.template_file:
+                    out.sources.setdefault(res.path, res.template_text)
         out.resources.extend(resources)
         out.problems.extend(ParseProblem(p[0], p[1], p[2]) for p in problems)
     return out

@@ -1,6 +1,1011 @@
-"""Terraform modules (one per directory). Placeholder until the HCL layer lands."""
+"""Terraform modules (one per directory) and what the TF rules need to know about their EKS nodes.
+
+All `.tf` files of a directory form one module: a `TerraformModule` resource. Its expressions are
+evaluated by `parse.hcldoc.Evaluator` in a module scope (locals, variable defaults, `data` sources of the
+same directory, references to its resources). `TerraformModule.analysis` then collects, once:
+
+- **storage owners**: `aws_launch_template`s and terraform-aws-eks node groups (map entries of the root
+  module, or the node-group submodules used directly) with their block device mappings, user data and the
+  evidence that they start Bottlerocket nodes (KNOWLEDGE.md 2.4);
+- **release pins**: `release_version` / `ami_release_version` taken from an SSM parameter (TF003);
+- **embedded Bottlerocket settings** (user_data heredocs and strings, templatefile() targets rendered with
+  the literal arguments of the call, terraform-aws-eks `bootstrap_extra_args`), returned by
+  `load_modules` as `BottlerocketSettings` resources so the BR rules judge them.
+
+Nothing here guesses: a value that cannot be computed is UNKNOWN and the rules skip it.
+"""
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
 
-def load_modules(files):
-    return [], []
+from ..findings import Position
+from ..parse.hcldoc import (
+    MARK,
+    UNKNOWN,
+    AmiLookup,
+    Attribute,
+    Block,
+    BlockRef,
+    Body,
+    Doc,
+    Env,
+    Evaluator,
+    LDict,
+    SsmParameter,
+    TemplateRef,
+    Call,
+    Traversal,
+    TupleExpr,
+    iter_attributes,
+    iter_nodes,
+    Template,
+    as_bool,
+    is_known,
+    known_str,
+    parse_hcl,
+)
+from ..parse.tomldoc import parse_toml, render_template
+from ..parse.yamldoc import ParseError
+from .base import Resource
+from .bottlerocket import BottlerocketSettings
+
+MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
+_EKS_SOURCE = re.compile(r"terraform-aws-modules/eks/aws|terraform-aws-eks", re.I)
+_LOOSE_SETTINGS = re.compile(r"^\s*(\[\s*settings\b|settings\s*[.=])", re.M)
+_STRICT_FIRST = re.compile(r"^\s*(\[\s*\[?\s*\"?settings\b|\"?settings\"?\s*[.=])")
+_EPHEMERAL = re.compile(r"apiclient[\s\"',\]\[]*ephemeral-storage")
+
+
+# ============================================================================================ files
+@dataclass
+class TfFile:
+    display: str
+    path: Path | None  # None for stdin
+    text: str
+    body: Body
+
+    @property
+    def directory(self) -> Path | None:
+        if self.path is not None:
+            return self.path.parent
+        return None
+
+
+# ======================================================================================== analysis
+@dataclass
+class Evidence:
+    """Why forewarn believes a node runs Bottlerocket (and whether it is an NVIDIA variant)."""
+
+    text: str
+    nvidia: bool | None = None
+    rank: int = 5  # how telling it is for a reader: ami_type first, user data last
+
+
+@dataclass
+class Device:
+    """One block device mapping as written."""
+
+    name: object  # evaluated device_name (UNKNOWN for dynamic blocks / computed names)
+    file: str
+    pos: Position  # device_name, else the mapping itself
+    size: object = None
+    encrypted: object = None
+    encrypted_pos: Position | None = None
+    kms_key_id: object = None
+    snapshot_id: object = None
+
+    @property
+    def device(self) -> str | None:
+        """`xvda` for "/dev/xvda" (or "xvda"); None when the name is unknown."""
+        s = known_str(self.name)
+        if s is None:
+            return None
+        s = s.strip()
+        return s[5:] if s.startswith("/dev/") else s
+
+
+@dataclass
+class Storage:
+    """Something that decides a node's block devices: a launch template or a terraform-aws-eks node group."""
+
+    address: str
+    file: str
+    pos: Position
+    devices: list[Device] | None = field(default_factory=list)  # None: cannot be known
+    user_data: list = field(default_factory=list)  # evaluated user data / bootstrap_extra_args values
+    evidence: list[Evidence] = field(default_factory=list)
+    users: list[str] = field(default_factory=list)  # node groups using this launch template
+
+    @property
+    def bottlerocket(self) -> bool:
+        return bool(self.evidence)
+
+    @property
+    def nvidia(self) -> bool | None:
+        return combine_nvidia(self.evidence)
+
+    def why(self, limit: int = 1) -> str:
+        seen = []
+        for ev in sorted(self.evidence, key=lambda e: e.rank):
+            if ev.text not in seen:
+                seen.append(ev.text)
+        return "; ".join(seen[:limit])
+
+
+@dataclass
+class ReleasePin:
+    """A node image version taken from an SSM parameter (TF003)."""
+
+    address: str
+    attribute: str
+    file: str
+    pos: Position
+    parameter: SsmParameter
+    ignored: bool | None  # lifecycle ignore_changes covers it; None = no lifecycle possible (module input)
+
+
+@dataclass
+class Analysis:
+    storages: list[Storage] = field(default_factory=list)
+    pins: list[ReleasePin] = field(default_factory=list)
+    settings: list = field(default_factory=list)  # EmbeddedSettings
+    problems: list = field(default_factory=list)  # (display, Position, message)
+    ebs_default_encryption: list = field(default_factory=list)  # evaluated `enabled` values
+    rendered: set = field(default_factory=set)  # resolved paths of templates templatefile() rendered
+
+
+def combine_nvidia(evidence) -> bool | None:
+    values = [e.nvidia for e in evidence]
+    if True in values:
+        return True
+    if False in values:
+        return False
+    return None
+
+
+# ======================================================================================== resources
+@dataclass
+class EmbeddedSettings(BottlerocketSettings):
+    """Bottlerocket settings found inside Terraform: positions shift into the host file (a heredoc), are
+    pinned to the string that holds them (a one-line quoted string), or are the template's own lines (a
+    templatefile() target: `path` is then the template)."""
+
+    pin: Position | None = None
+    template_file: str | None = None  # resolved path of the rendered template
+    template_text: str = ""
+
+    def locate(self, pos: Position) -> Position:
+        if self.pin is not None:
+            return self.pin
+        return super().locate(pos)
+
+
+@dataclass(eq=False, repr=False)
+class TerraformModule(Resource):
+    """All .tf files of one directory (compared by identity: it holds whole parse trees)."""
+
+    files: list[TfFile] = field(default_factory=list)
+    directory: Path | None = None
+    cache: "LoadCache | None" = None
+    _analysis: Analysis | None = None
+
+    # -------------------------------------------------------------- indexes (built on first use)
+    def __post_init__(self):
+        self._locals: dict[str, tuple[TfFile, Attribute]] = {}
+        self._variables: dict[str, tuple[TfFile, Block]] = {}
+        self._resources: dict[tuple[str, str], tuple[TfFile, Block]] = {}
+        self._data: dict[tuple[str, str], tuple[TfFile, Block]] = {}
+        self._modules: list[tuple[TfFile, Block]] = []
+        self._local_values: dict = {}
+        self._var_values: dict = {}
+        self._in_progress: set = set()
+        self._tfvars: dict | None = None
+        self._indexed = False
+
+    def __repr__(self) -> str:
+        return f"TerraformModule({self.address!r}, files={[f.display for f in self.files]!r})"
+
+    def index(self):
+        if self._indexed:
+            return
+        self._indexed = True
+        for f in self.files:
+            for block in f.body.blocks:
+                if block.type == "locals":
+                    for name, attr in block.body.attributes.items():
+                        self._locals.setdefault(name, (f, attr))
+                elif block.type == "variable" and block.labels:
+                    self._variables.setdefault(block.labels[0], (f, block))
+                elif block.type == "resource" and len(block.labels) == 2:
+                    self._resources.setdefault((block.labels[0], block.labels[1]), (f, block))
+                elif block.type == "data" and len(block.labels) == 2:
+                    self._data.setdefault((block.labels[0], block.labels[1]), (f, block))
+                elif block.type == "module" and block.labels:
+                    self._modules.append((f, block))
+
+    def resources_of(self, type_: str) -> list[tuple[TfFile, Block]]:
+        self.index()
+        return [(f, b) for (t, _), (f, b) in self._resources.items() if t == type_]
+
+    @property
+    def modules(self) -> list[tuple[TfFile, Block]]:
+        self.index()
+        return self._modules
+
+    # -------------------------------------------------------------- evaluation
+    def evaluate(self, node, tf_file: TfFile):
+        return Evaluator(ModuleEnv(self, tf_file)).eval(node)
+
+    def attr_value(self, body: Body, name: str, tf_file: TfFile):
+        """(value, position) of an attribute; (None, None) when absent."""
+        attr = body.attr(name)
+        if attr is None:
+            return None, None
+        return self.evaluate(attr.value, tf_file), attr.pos
+
+    def local(self, name: str):
+        self.index()
+        if name in self._local_values:
+            return self._local_values[name]
+        entry = self._locals.get(name)
+        if entry is None or ("local", name) in self._in_progress:
+            return UNKNOWN
+        self._in_progress.add(("local", name))
+        try:
+            value = self.evaluate(entry[1].value, entry[0])
+        finally:
+            self._in_progress.discard(("local", name))
+        self._local_values[name] = value
+        return value
+
+    def variable(self, name: str):
+        self.index()
+        if name in self._var_values:
+            return self._var_values[name]
+        tfvars = self.tfvars()
+        if tfvars is None:
+            return UNKNOWN
+        if name in tfvars:
+            value = tfvars[name]
+        else:
+            entry = self._variables.get(name)
+            attr = entry[1].body.attr("default") if entry else None
+            if attr is None:
+                value = UNKNOWN  # no default: the caller decides
+            else:  # a default is a literal: references in it are not resolved
+                value = Evaluator(ModuleEnv(self, entry[0], literal_only=True)).eval(attr.value)
+        self._var_values[name] = value
+        return value
+
+    def tfvars(self) -> dict | None:
+        """Values from terraform.tfvars / *.auto.tfvars next to the module (they override defaults);
+        None when one of them cannot be read (then no variable is known)."""
+        if self._tfvars is not None:
+            return self._tfvars
+        values: dict = {}
+        self._tfvars = values
+        if self.directory is None:
+            return values
+        try:
+            names = sorted(os.listdir(self.directory))
+        except OSError:
+            return values
+        for name in names:
+            if not (name == "terraform.tfvars" or name.endswith(".auto.tfvars")
+                    or name == "terraform.tfvars.json" or name.endswith(".auto.tfvars.json")):
+                continue
+            path = self.directory / name
+            try:
+                text = path.read_text(encoding="utf-8")
+                if name.endswith(".json"):
+                    data = json.loads(text)
+                    if isinstance(data, dict):
+                        values.update(data)
+                    continue
+                body = parse_hcl(text)
+            except (OSError, UnicodeDecodeError, ValueError, ParseError):
+                self._tfvars = None
+                return None
+            tf_file = TfFile(_display(path), path, text, body)
+            for var_name, attr in body.attributes.items():
+                values[var_name] = Evaluator(ModuleEnv(self, tf_file, literal_only=True)).eval(attr.value)
+        return values
+
+    # -------------------------------------------------------------- analysis
+    @property
+    def analysis(self) -> Analysis:
+        if self._analysis is None:
+            self._analysis = _analyse(self)
+        return self._analysis
+
+
+# ============================================================================================ scope
+class ModuleEnv(Env):
+    """References resolved inside one module (directory), evaluated from one of its files."""
+
+    def __init__(self, module: TerraformModule, tf_file: TfFile, literal_only: bool = False):
+        self.module = module
+        self.tf_file = tf_file
+        self.file = tf_file.display
+        self.directory = tf_file.directory if tf_file.path is not None else Path(tf_file.display).parent
+        self.literal_only = literal_only
+
+    def reference(self, node: Traversal, ev: Evaluator):
+        if self.literal_only:
+            return UNKNOWN
+        root, steps = node.root, node.steps
+        attrs = [arg for kind, arg in steps if kind == "attr"]
+        if root == "local" and steps and steps[0][0] == "attr":
+            return ev.apply_steps(self.module.local(steps[0][1]), steps[1:])
+        if root == "var" and steps and steps[0][0] == "attr":
+            return ev.apply_steps(self.module.variable(steps[0][1]), steps[1:])
+        if root == "path" and len(steps) == 1 and steps[0][0] == "attr":
+            if steps[0][1] in ("module", "root"):
+                return str(self.directory.resolve()) if self.directory is not None else UNKNOWN
+            return UNKNOWN
+        if root == "data" and len(attrs) >= 2:
+            return self.data_reference(steps, node)
+        if steps and steps[0][0] == "attr":
+            self.module.index()
+            key = (root, steps[0][1])
+            if key in self.module._resources:
+                rest = steps[1:]
+                if rest and rest[0][0] == "index":  # count / for_each instance
+                    rest = rest[1:]
+                attr = rest[0][1] if rest and rest[0][0] == "attr" else ""
+                return BlockRef(root, steps[0][1], attr, self.file, node.pos)
+        return UNKNOWN
+
+    def data_reference(self, steps, node):
+        if steps[0][0] != "attr" or len(steps) < 2 or steps[1][0] != "attr":
+            return UNKNOWN
+        type_, name = steps[0][1], steps[1][1]
+        rest = steps[2:]
+        if rest and rest[0][0] == "index":
+            rest = rest[1:]
+        attr = rest[0][1] if rest and rest[0][0] == "attr" else ""
+        self.module.index()
+        entry = self.module._data.get((type_, name))
+        if entry is None:
+            return UNKNOWN
+        tf_file, block = entry
+        address = f"data.{type_}.{name}"
+        if type_ == "aws_ssm_parameter":
+            pname, _ = self.module.attr_value(block.body, "name", tf_file)
+            if attr in ("name", "id"):
+                return pname
+            if attr in ("value", "insecure_value"):
+                return SsmParameter(pname if pname is not None else UNKNOWN, address, tf_file.display, block.pos)
+            return UNKNOWN
+        if type_ == "aws_ami" and attr in ("id", "image_id"):
+            names = []
+            for flt in block.body.blocks_of("filter"):
+                fname, _ = self.module.attr_value(flt.body, "name", tf_file)
+                if fname == "name":
+                    values, _ = self.module.attr_value(flt.body, "values", tf_file)
+                    if isinstance(values, list):
+                        names.extend(v for v in values if isinstance(v, str))
+            regex, _ = self.module.attr_value(block.body, "name_regex", tf_file)
+            if isinstance(regex, str):
+                names.append(regex)
+            return AmiLookup(tuple(names), address, tf_file.display, block.pos)
+        return UNKNOWN
+
+    def templatefile(self, path, variables, node):
+        target = self._resolve(path)
+        if target is None:
+            return UNKNOWN
+        text = self.module.cache.read(target) if self.module.cache else _read_text(target)
+        if text is None:
+            return UNKNOWN
+        known = {}
+        if isinstance(variables, dict):
+            for key, value in variables.items():
+                if isinstance(value, (str, int, float, bool)) and is_known(value):
+                    known[key] = value
+        rendered = render_template(text, known)
+        ref = TemplateRef(target, _display(Path(target)), text, known, self.file, node.pos)
+        return Doc.make(rendered.text, ref.display, "templatefile", node.pos, template=ref,
+                        template_text=text, variables=known)
+
+    def read_file(self, path, node):
+        target = self._resolve(path)
+        if target is None:
+            return UNKNOWN
+        text = self.module.cache.read(target) if self.module.cache else _read_text(target)
+        if text is None:
+            return UNKNOWN
+        return Doc.make(text, _display(Path(target)), "file", node.pos, template_text=text.replace("${", "$${"))
+
+    def _resolve(self, path) -> str | None:
+        s = known_str(path)
+        if not s or "\x00" in s:
+            return None
+        p = Path(s)
+        if not p.is_absolute():
+            base = self.directory if self.directory is not None else Path(".")
+            p = base / p
+        return os.path.realpath(str(p))
+
+
+def _read_text(path: str) -> str | None:
+    try:
+        if os.path.getsize(path) > MAX_TEMPLATE_BYTES:
+            return None
+        with open(path, encoding="utf-8-sig") as fh:
+            return fh.read()
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def _display(path: Path) -> str:
+    from ..discover import display_path
+
+    return display_path(path)
+
+
+class LoadCache:
+    """Per-scan reads shared by all modules: template files and local module kinds."""
+
+    def __init__(self):
+        self.texts: dict[str, str | None] = {}
+        self.module_kinds: dict[str, str | None] = {}
+
+    def read(self, path: str) -> str | None:
+        if path not in self.texts:
+            self.texts[path] = _read_text(path)
+        return self.texts[path]
+
+    def local_module_kind(self, directory: str) -> str | None:
+        """"root", "mng", "smng" for a local copy of terraform-aws-eks (or one of its node group
+        submodules), judged by the variables it declares; None otherwise."""
+        if directory in self.module_kinds:
+            return self.module_kinds[directory]
+        kind = None
+        try:
+            names = [n for n in os.listdir(directory) if n.endswith(".tf")]
+        except OSError:
+            names = []
+        text = ""
+        for name in names:
+            text += self.read(os.path.join(directory, name)) or ""
+        if re.search(r'variable\s+"eks_managed_node_groups"', text):
+            kind = "root"
+        elif re.search(r'variable\s+"block_device_mappings"', text) and re.search(r'variable\s+"ami_type"', text):
+            if re.search(r'resource\s+"aws_eks_node_group"', text):
+                kind = "mng"
+            elif re.search(r'resource\s+"aws_autoscaling_group"', text):
+                kind = "smng"
+        self.module_kinds[directory] = kind
+        return kind
+
+
+# ========================================================================================= evidence
+def ami_type_evidence(value, where: str) -> Evidence | None:
+    s = value if isinstance(value, str) else None
+    if s is None or not s.upper().startswith("BOTTLEROCKET_"):
+        return None
+    if "NVIDIA" in s.upper():
+        nvidia = True
+    else:
+        nvidia = None if MARK in s else False
+    shown = s if MARK not in s else s.replace(MARK, "…")
+    return Evidence(f'{where}ami_type = "{shown}"', nvidia, 0)
+
+
+def ssm_path_evidence(name, where: str) -> Evidence | None:
+    s = name if isinstance(name, str) else None
+    if s is None:
+        return None
+    marker = "/aws/service/bottlerocket/"
+    at = s.find(marker)
+    if at < 0:
+        return None
+    variant = s[at + len(marker):].split("/", 1)[0]
+    if "-nvidia" in variant or "-nvidia" in s:
+        nvidia = True
+    else:
+        nvidia = None if MARK in variant else False
+    shown = s[at:].replace(MARK, "…")
+    return Evidence(f"{where}SSM parameter {shown}", nvidia, 2)
+
+
+def image_evidence(value, where: str) -> Evidence | None:
+    """An AMI id / release version that reveals Bottlerocket: SSM parameter, resolve:ssm:, AMI name filter."""
+    if isinstance(value, SsmParameter):
+        return ssm_path_evidence(value.name, where)
+    if isinstance(value, AmiLookup):
+        for name in value.names:
+            low = name.lower()
+            if low.lstrip("^").startswith("bottlerocket-") or low.lstrip("^").startswith("bottlerocket"):
+                nvidia = True if "nvidia" in low else (False if "aws-k8s" in low else None)
+                return Evidence(f"{where}AMI name filter {name!r} ({value.address})", nvidia, 2)
+        return None
+    if isinstance(value, str):
+        return ssm_path_evidence(value, where)
+    return None
+
+
+def looks_like_settings(text: str, strict: bool) -> bool:
+    """A Bottlerocket settings document. Strict (inline user data): its first statement is a `settings`
+    table or key, so shell scripts and MIME parts are never read as TOML. Loose (template files): the
+    loader's own test."""
+    if not isinstance(text, str) or "settings" not in text:
+        return False
+    if not strict:
+        return bool(_LOOSE_SETTINGS.search(text))
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        return bool(_STRICT_FIRST.match(stripped))
+    return False
+
+
+def user_data_evidence(value, where: str) -> Evidence | None:
+    if isinstance(value, Doc) and value.template is not None:
+        if looks_like_settings(value, strict=False):
+            return Evidence(f"{where}user data is a Bottlerocket settings document ({value.template.display})",
+                            None, 3)
+        return None
+    if isinstance(value, str) and looks_like_settings(value, strict=True):
+        return Evidence(f"{where}user data is a Bottlerocket settings document", None, 3)
+    return None
+
+
+def runs_ephemeral_storage(value) -> bool:
+    """User data that sets up ephemeral storage itself (`apiclient ephemeral-storage init/bind`), also
+    inside a bootstrap container's base64 user data."""
+    if not isinstance(value, str):
+        return False
+    if _EPHEMERAL.search(value):
+        return True
+    if "bootstrap-containers" in value:
+        for blob in re.findall(r"user-data\s*=\s*\"([A-Za-z0-9+/=\s]{16,})\"", value):
+            try:
+                decoded = base64.b64decode(blob, validate=False).decode("utf-8", "replace")
+            except (binascii.Error, ValueError):
+                continue
+            if _EPHEMERAL.search(decoded):
+                return True
+    return False
+
+
+# ====================================================================================== analysing
+def _analyse(module: TerraformModule) -> Analysis:
+    out = Analysis()
+    module.index()
+    launch_templates: dict[str, Storage] = {}
+    lt_names: dict[str, str] = {}
+    docs: list[tuple[Doc, Storage, str]] = []
+
+    # --- launch templates
+    for tf_file, block in module.resources_of("aws_launch_template"):
+        name = block.labels[1]
+        storage = Storage(f"aws_launch_template.{name}", tf_file.display, block.pos)
+        storage.devices = _lt_devices(module, block, tf_file)
+        user_data, _ = module.attr_value(block.body, "user_data", tf_file)
+        if user_data is not None:
+            storage.user_data.append(user_data)
+            ev = user_data_evidence(user_data, "")
+            if ev:
+                storage.evidence.append(ev)
+            if isinstance(user_data, Doc):
+                docs.append((user_data, storage, f"user_data of {storage.address}"))
+        image, _ = module.attr_value(block.body, "image_id", tf_file)
+        ev = image_evidence(image, "image_id from ")
+        if ev:
+            storage.evidence.append(ev)
+        lt_name, _ = module.attr_value(block.body, "name", tf_file)
+        if known_str(lt_name):
+            lt_names[lt_name] = name
+        launch_templates[name] = storage
+        out.storages.append(storage)
+
+    def linked_template(value) -> Storage | None:
+        if isinstance(value, BlockRef) and value.type == "aws_launch_template":
+            return launch_templates.get(value.name)
+        s = known_str(value)
+        if s and s in lt_names:
+            return launch_templates.get(lt_names[s])
+        return None
+
+    # --- aws_eks_node_group
+    for tf_file, block in module.resources_of("aws_eks_node_group"):
+        address = f"aws_eks_node_group.{block.labels[1]}"
+        evidence = []
+        ami_type, _ = module.attr_value(block.body, "ami_type", tf_file)
+        ev = ami_type_evidence(ami_type, "")
+        if ev:
+            evidence.append(ev)
+        release, release_pos = module.attr_value(block.body, "release_version", tf_file)
+        ev = image_evidence(release, "release_version from ")
+        if ev:
+            evidence.append(ev)
+        if isinstance(release, SsmParameter):
+            out.pins.append(ReleasePin(address, "release_version", tf_file.display, release_pos, release,
+                                       _ignores(block, "release_version")))
+        lt_block = block.body.block("launch_template")
+        if lt_block is not None:
+            for key in ("id", "name"):
+                value, _ = module.attr_value(lt_block.body, key, tf_file)
+                target = linked_template(value)
+                if target is not None:
+                    target.users.append(address)
+                    target.evidence.extend(Evidence(f"{address}: {e.text}", e.nvidia, e.rank) for e in evidence)
+                    break
+
+    # --- terraform-aws-eks modules
+    for tf_file, block in module.modules:
+        for entry in _eks_entries(module, tf_file, block):
+            _analyse_entry(module, entry, out, docs, linked_template)
+
+    # --- account-wide EBS encryption
+    for tf_file, block in module.resources_of("aws_ebs_encryption_by_default"):
+        enabled, _ = module.attr_value(block.body, "enabled", tf_file)
+        out.ebs_default_encryption.append(True if enabled is None else enabled)
+
+    # --- every other templatefile() call (aws_instance, module inputs, locals...): its target is a
+    # settings document judged with the call's arguments
+    for tf_file in module.files:
+        if "templatefile" not in tf_file.text:
+            continue
+        for attr in iter_attributes(tf_file.body):
+            for node in iter_nodes(attr.value):
+                if isinstance(node, Call) and node.name == "templatefile":
+                    value = module.evaluate(node, tf_file)
+                    if isinstance(value, Doc) and value.template is not None:
+                        out.rendered.add(value.template.path)
+                        docs.append((value, None, f"templatefile() at {tf_file.display}:{node.pos.line}"))
+
+    # --- embedded settings documents: one resource per document (and template arguments), with what the
+    # nodes using it say about NVIDIA and Kubernetes
+    grouped: dict = {}
+    for doc, storage, role in docs:
+        entry = grouped.setdefault(_doc_key(doc), (doc, role, []))
+        if storage is not None:
+            entry[2].append(storage)
+    for doc, role, same in grouped.values():
+        nvidia = combine_nvidia([e for s in same for e in s.evidence])
+        # an EKS node group (or a launch template one uses) runs Kubernetes: judge the document as a node's
+        # settings even when it only holds a fragment (EKS merges its own cluster settings in)
+        eks = True if any(s.users or s.address.startswith("module.") for s in same) else None
+        res, problem = settings_resource(doc, role, nvidia, eks)
+        if res is not None:
+            out.settings.append(res)
+        if problem is not None:
+            out.problems.append(problem)
+    return out
+
+
+def _doc_key(doc: Doc):
+    if doc.template is not None:
+        return ("template", doc.template.path, tuple(sorted((k, repr(v)) for k, v in doc.template.variables.items())))
+    return ("inline", doc.file, doc.start.line, doc.start.column)
+
+
+def _ignores(block: Block, attribute: str) -> bool:
+    lifecycle = block.body.block("lifecycle")
+    attr = lifecycle.body.attr("ignore_changes") if lifecycle else None
+    if attr is None:
+        return False
+    value = attr.value
+    if isinstance(value, Traversal) and value.root == "all" and not value.steps:
+        return True
+    if isinstance(value, TupleExpr):
+        for item in value.items:
+            if isinstance(item, Traversal) and item.root in (attribute, "all") and not item.steps:
+                return True
+            if isinstance(item, Template) and "".join(p for p in item.parts if isinstance(p, str)) == attribute:
+                return True
+    return False
+
+
+def _lt_devices(module: TerraformModule, block: Block, tf_file: TfFile) -> list[Device] | None:
+    devices = []
+    for child in block.body.blocks:
+        if child.type == "dynamic" and child.labels and child.labels[0] == "block_device_mappings":
+            devices.append(Device(UNKNOWN, tf_file.display, child.pos))
+            continue
+        if child.type != "block_device_mappings":
+            continue
+        name, name_pos = module.attr_value(child.body, "device_name", tf_file)
+        device = Device(name if name is not None else UNKNOWN, tf_file.display, name_pos or child.pos)
+        ebs = child.body.block("ebs")
+        if ebs is not None:
+            device.size, _ = module.attr_value(ebs.body, "volume_size", tf_file)
+            device.encrypted, device.encrypted_pos = module.attr_value(ebs.body, "encrypted", tf_file)
+            device.kms_key_id, kms_pos = module.attr_value(ebs.body, "kms_key_id", tf_file)
+            device.snapshot_id, _ = module.attr_value(ebs.body, "snapshot_id", tf_file)
+            if device.encrypted_pos is None and kms_pos is not None:
+                device.encrypted_pos = kms_pos
+        devices.append(device)
+    return devices
+
+
+# ---------------------------------------------------------------------------- terraform-aws-eks
+@dataclass
+class Entry:
+    """One terraform-aws-eks node group: a map entry (over the `*_defaults`), or a submodule block."""
+
+    address: str
+    file: str
+    pos: Position
+    values: object  # LDict of the entry, or a dict name -> (value, file, pos) for a submodule block
+    defaults: object = None  # LDict, UNKNOWN or None
+    self_managed: bool = False
+
+    def get(self, key: str):
+        """(value, file, position); value None when absent everywhere, UNKNOWN when it cannot be known."""
+        if isinstance(self.values, LDict):
+            if key in self.values:
+                return self.values[key], self.values.file_of(key), self.values.at(key)
+        elif isinstance(self.values, dict) and key in self.values:
+            return self.values[key]
+        if self.defaults is UNKNOWN:
+            return UNKNOWN, self.file, self.pos
+        if isinstance(self.defaults, LDict) and key in self.defaults:
+            return self.defaults[key], self.defaults.file_of(key), self.defaults.at(key)
+        return None, self.file, self.pos
+
+
+def _eks_kind(module: TerraformModule, source, tf_file: TfFile) -> str | None:
+    s = known_str(source)
+    if not s:
+        return None
+    sub = ""
+    if "//" in s.replace("://", ""):
+        sub = s.replace("://", ":__").split("//", 1)[1].split("?", 1)[0].strip("/")
+    if _EKS_SOURCE.search(s):
+        if not sub:
+            return "root"
+        if sub.startswith("modules/eks-managed-node-group"):
+            return "mng"
+        if sub.startswith("modules/self-managed-node-group"):
+            return "smng"
+        return None
+    if s.startswith(("./", "../", "/")) and module.cache is not None:
+        base = tf_file.directory if tf_file.directory is not None else Path(".")
+        directory = os.path.normpath(str((base / s).resolve()))
+        return module.cache.local_module_kind(directory)
+    return None
+
+
+def _eks_entries(module: TerraformModule, tf_file: TfFile, block: Block):
+    source, _ = module.attr_value(block.body, "source", tf_file)
+    kind = _eks_kind(module, source, tf_file)
+    if kind is None:
+        return
+    mod_name = block.labels[0]
+    if kind in ("mng", "smng"):
+        values = {}
+        for name, attr in block.body.attributes.items():
+            values[name] = (module.evaluate(attr.value, tf_file), tf_file.display, attr.pos)
+        yield Entry(f"module.{mod_name}", tf_file.display, block.pos, values, None, kind == "smng")
+        return
+    for attr_name, defaults_name, self_managed in (
+        ("eks_managed_node_groups", "eks_managed_node_group_defaults", False),
+        ("self_managed_node_groups", "self_managed_node_group_defaults", True),
+    ):
+        groups, _ = module.attr_value(block.body, attr_name, tf_file)
+        if not isinstance(groups, LDict):
+            continue
+        defaults, _ = module.attr_value(block.body, defaults_name, tf_file)
+        for key, value in groups.items():
+            if not isinstance(value, LDict):
+                continue
+            yield Entry(f'module.{mod_name}.{attr_name}["{key}"]', groups.file_of(key), groups.at(key),
+                        value, defaults, self_managed)
+
+
+def _analyse_entry(module, entry: Entry, out: Analysis, docs, linked_template):
+    storage = Storage(entry.address, entry.file, entry.pos)
+    ami_type, _, _ = entry.get("ami_type")
+    ev = ami_type_evidence(ami_type, "")
+    if ev:
+        storage.evidence.append(ev)
+    platform, _, _ = entry.get("platform")
+    if known_str(platform) and platform.strip().lower() == "bottlerocket":
+        storage.evidence.append(Evidence('platform = "bottlerocket"', None, 1))
+    ami_id, _, _ = entry.get("ami_id")
+    ev = image_evidence(ami_id, "ami_id from ")
+    if ev:
+        storage.evidence.append(ev)
+    release, release_file, release_pos = entry.get("ami_release_version")
+    ev = image_evidence(release, "ami_release_version from ")
+    if ev:
+        storage.evidence.append(ev)
+    if isinstance(release, SsmParameter):
+        out.pins.append(ReleasePin(entry.address, "ami_release_version", release_file, release_pos, release, None))
+    extra, _, _ = entry.get("bootstrap_extra_args")
+    if isinstance(extra, str) and looks_like_settings(extra, strict=True):
+        storage.evidence.append(Evidence("bootstrap_extra_args is a Bottlerocket settings document", None, 3))
+
+    # user data the module renders: bootstrap_extra_args (Bottlerocket appends it verbatim), or a custom
+    # template we do not evaluate
+    template_path, _, _ = entry.get("user_data_template_path")
+    if template_path is not None and template_path != "":
+        storage.user_data.append(UNKNOWN)
+    if extra is not None:
+        storage.user_data.append(extra)
+        if storage.bottlerocket and isinstance(extra, Doc):
+            docs.append((extra, storage, f"bootstrap_extra_args of {entry.address}"))
+
+    # an external launch template
+    for key in ("launch_template_id", "launch_template_name"):
+        value, _, _ = entry.get(key)
+        target = linked_template(value)
+        if target is not None:
+            target.users.append(entry.address)
+            target.evidence.extend(Evidence(f"{entry.address}: {e.text}", e.nvidia, e.rank)
+                                   for e in storage.evidence)
+
+    # the launch template the module creates (not when told to use the EKS default one)
+    custom = True
+    for key in ("use_custom_launch_template", "create_launch_template"):
+        value, _, _ = entry.get(key)
+        flag = as_bool(value)
+        if value is UNKNOWN:
+            custom = None
+        elif flag is False and not entry.self_managed:
+            custom = False
+    mappings, map_file, map_pos = entry.get("block_device_mappings")
+    if custom is False or mappings is None:
+        storage.devices = []
+    elif custom is None or mappings is UNKNOWN:
+        storage.devices = None
+    else:
+        storage.devices = _entry_devices(mappings, map_file, map_pos)
+    out.storages.append(storage)
+
+
+def _entry_devices(mappings, file: str, pos: Position) -> list[Device] | None:
+    if isinstance(mappings, dict):
+        items = list(mappings.items())
+    elif isinstance(mappings, list):
+        items = list(enumerate(mappings))
+    else:
+        return None
+    devices = []
+    for key, mapping in items:
+        mpos = mappings.at(key) if hasattr(mappings, "at") else pos
+        mfile = mappings.file_of(key) if isinstance(mappings, LDict) else getattr(mappings, "file", "") or file
+        if not isinstance(mapping, dict):
+            devices.append(Device(UNKNOWN, mfile, mpos))
+            continue
+        name = mapping.get("device_name", UNKNOWN)
+        npos = mapping.at("device_name") if isinstance(mapping, LDict) and "device_name" in mapping else mpos
+        nfile = mapping.file_of("device_name") if isinstance(mapping, LDict) and "device_name" in mapping else mfile
+        device = Device(name, nfile, npos)
+        ebs = mapping.get("ebs")
+        if isinstance(ebs, dict):
+            device.size = ebs.get("volume_size")
+            device.encrypted = ebs.get("encrypted")
+            device.kms_key_id = ebs.get("kms_key_id")
+            device.snapshot_id = ebs.get("snapshot_id")
+            if isinstance(ebs, LDict):
+                for k in ("encrypted", "kms_key_id"):
+                    if k in ebs:
+                        device.encrypted_pos = ebs.at(k)
+                        break
+        elif ebs is UNKNOWN:
+            device.size = device.encrypted = device.kms_key_id = UNKNOWN
+        devices.append(device)
+    return devices
+
+
+# ============================================================================ embedded documents
+def settings_resource(doc: Doc, role: str, nvidia: bool | None, kubernetes_node: bool | None = None):
+    """(EmbeddedSettings | None, problem | None) for a settings document held in Terraform."""
+    ref: TemplateRef | None = doc.template
+    if doc.origin == "file":
+        return None, None  # read verbatim: the loader judges the file itself when it is scanned
+    if ref is not None:
+        text, variables, path = ref.text, ref.variables, ref.display
+    else:
+        text, variables, path = doc.template_text, doc.variables or {}, doc.file
+    rendered = render_template(text, variables)
+    if not looks_like_settings(rendered.text, strict=ref is None):
+        return None, None
+    if ref is not None:
+        address = f"BottlerocketSettings@{path}"
+        line_offset = column_offset = 0
+        pin = None
+        note = f"rendered by templatefile() at {ref.call_file}:{ref.call_pos.line} ({role})"
+    else:
+        address = f"BottlerocketSettings@{path}:{doc.start.line}"
+        line_offset, column_offset, pin = doc.line_offset, doc.column_offset, doc.pin
+        note = f"embedded in {role}"
+    try:
+        data, index = parse_toml(rendered.text)
+    except ParseError as exc:
+        where = pin or Position(exc.position.line + line_offset, exc.position.column + column_offset)
+        return None, (path, where, f"{exc.message} (in {role})")
+    res = EmbeddedSettings(
+        path=path, format="bottlerocket", address=address, kind="BottlerocketSettings",
+        line_offset=line_offset, column_offset=column_offset,
+        data=data, index=index, unknown_placeholders=rendered.unknown, nvidia=nvidia,
+        kubernetes_node=kubernetes_node, pin=pin, template_file=ref.path if ref else None, template_text=ref.text if ref else "",
+    )
+    res.notes.append(note)
+    if rendered.directives:
+        res.notes.append(f"{rendered.directives} template directive(s) %{{...}} not evaluated")
+    return res, None
+
+
+# ============================================================================================ loading
+def load_modules(files) -> tuple[list, list]:
+    """(resources, problems) for the scanned .tf files: one TerraformModule per directory, plus the
+    Bottlerocket settings embedded in them. A file with an HCL syntax error becomes a problem (E001)
+    and the rest of its module is still read."""
+    problems: list = []
+    groups: dict = {}
+    for cand, text in files:
+        if cand.path is not None:
+            key = str(Path(cand.path).resolve().parent)
+        else:
+            key = "<stdin>:" + str(Path(cand.display).parent)
+        try:
+            body = parse_hcl(text)
+        except ParseError as exc:
+            problems.append((cand.display, exc.position, exc.message))
+            body = None
+        groups.setdefault(key, []).append((cand, text, body))
+    cache = LoadCache()
+    resources: list = []
+    for key, members in groups.items():
+        tf_files = [TfFile(c.display, Path(c.path).resolve() if c.path is not None else None, t, b)
+                    for c, t, b in members if b is not None]
+        if not tf_files:
+            continue
+        first = members[0][0]
+        directory = tf_files[0].directory
+        dir_display = str(Path(first.display).parent.as_posix())
+        module = TerraformModule(
+            path=tf_files[0].display, format="terraform", address=f"module@{dir_display}", kind="module",
+            files=tf_files, directory=directory, cache=cache,
+        )
+        resources.append(module)
+        try:
+            analysis = module.analysis
+        except RecursionError:
+            continue
+        resources.extend(analysis.settings)
+        problems.extend(analysis.problems)
+    return resources, problems
+
+
+def rendered_templates(resources) -> set[str]:
+    """Resolved paths of the templates some templatefile() call rendered (not to be judged standalone)."""
+    out = {r.template_file for r in resources if isinstance(r, EmbeddedSettings) and r.template_file}
+    for r in resources:
+        if isinstance(r, TerraformModule) and r._analysis is not None:
+            out |= r._analysis.rendered
+    return out
+
+
+def ebs_encryption_by_default(ctx) -> bool:
+    """Whether the scan enables account-level EBS encryption (`aws_ebs_encryption_by_default`, enabled
+    true or unknown): then an unmapped data volume is encrypted anyway."""
+
+    def build(ctx):
+        for res in ctx.resources:
+            if isinstance(res, TerraformModule):
+                for value in res.analysis.ebs_default_encryption:
+                    if as_bool(value) is not False:
+                        return True
+        return False
+
+    return ctx.cached("terraform.ebs_encryption_by_default", build)
+
+
+__all__ = [
+    "TerraformModule", "EmbeddedSettings", "Storage", "Device", "ReleasePin", "Evidence", "load_modules",
+    "rendered_templates", "ebs_encryption_by_default", "runs_ephemeral_storage",
+]
