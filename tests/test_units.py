@@ -175,3 +175,16 @@ def test_exec_sleep_seconds_none(command):
 def test_exec_sleep_seconds_generated(n):
     assert exec_sleep_seconds(["sleep", str(n)]) == n
     assert exec_sleep_seconds(["/bin/sh", "-c", f"sleep {n} && kill -QUIT 1"]) == n
+
+
+def test_placeholder_alone_on_a_line_keeps_the_template_valid_toml():
+    from forewarn.parse.tomldoc import is_unknown, parse_toml, render_template
+
+    text = '[settings.kubernetes]\ncluster-name = "${cluster_name}"\n${bootstrap_extra_args}\n[settings.kernel]\nlockdown = "integrity"\n'
+    rendered = render_template(text, {"cluster_name": "prod"})
+    data, index = parse_toml(rendered.text)
+    assert data["settings"]["kubernetes"]["cluster-name"] == "prod"
+    assert any(is_unknown(k) for k in data["settings"]["kubernetes"])
+    assert index.table(("settings", "kernel")).line == 4  # lines stay where they were
+    one_line = render_template("[settings.kubernetes]\n${extra}\n", {"extra": 'pod-pids-limit = 1024'})
+    assert parse_toml(one_line.text)[0]["settings"]["kubernetes"] == {"pod-pids-limit": 1024}

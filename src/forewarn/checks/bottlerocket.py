@@ -39,7 +39,14 @@ def _has_unknown_keys(mapping: dict) -> bool:
 def _kubernetes_unknowable(res: BottlerocketSettings) -> bool:
     """`settings.kubernetes` built from a placeholder (a key or the whole table): absent keys may be there."""
     raw = res.settings.get("kubernetes")
-    return is_unknown(raw) or _has_unknown_keys(res.kubernetes) or _has_unknown_keys(res.settings)
+    return is_unknown(raw) or _unknown_key_anywhere(res.data)
+
+
+def _unknown_key_anywhere(node) -> bool:
+    """Whole lines came from an unevaluated placeholder (`${bootstrap_extra_args}` on its own line)."""
+    if isinstance(node, dict):
+        return any(is_unknown(k) or _unknown_key_anywhere(v) for k, v in node.items())
+    return False
 
 
 # --------------------------------------------------------------------------------- BR001, BR007, BR013

@@ -104,13 +104,23 @@ def render_template(text: str, variables: dict | None = None) -> Rendered:
         start = m.start()
         line_start = text.rfind("\n", 0, start) + 1
         in_string = _inside_string(text[line_start:start])
+        # A placeholder that stands alone on its line inserts whole lines of TOML (terraform-aws-eks ends
+        # its template with `${bootstrap_extra_args}`), not a value.
+        line_end = text.find("\n", m.end())
+        alone = not text[line_start:start].strip() and not text[m.end(): len(text) if line_end < 0 else line_end].strip()
         expr = m.group(1)
         name = _NAME.match(expr)
         newlines = "\n" * expr.count("\n")
-        if name and name.group(1) in variables and variables[name.group(1)] is not None and not is_unknown(
-            variables[name.group(1)]
-        ):
-            value = variables[name.group(1)]
+        value = variables.get(name.group(1)) if name else None
+        known = value is not None and not is_unknown(value)
+        if alone and not in_string:
+            if known and isinstance(value, str) and "\n" not in value:
+                rep = value
+            else:  # unknown, or several lines whose positions would have no place in the template
+                # a key that is itself UNKNOWN tells checks that this table may hold anything
+                out.unknown.append(expr.strip())
+                rep = f'"{UNKNOWN}{len(out.unknown)}" = "{UNKNOWN}"  # lines from ${{{expr.strip()}}}: not evaluated'
+        elif known:
             if in_string:
                 rep = str(value).lower() if isinstance(value, bool) else str(value)
                 rep = rep.replace("\\", "\\\\").replace('"', '\\"')
