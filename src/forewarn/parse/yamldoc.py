@@ -6,6 +6,7 @@ graph (C speed), and a small walk turns it into `YMap`/`YList` with a side table
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -77,109 +78,169 @@ class YamlDocument:
 
 _SCALARS = yaml.constructor.SafeConstructor()
 _SOURCE_RE = re.compile(r"^# Source: (.+)$", re.M)
+_RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
+_CONSTRUCT = {
+    "tag:yaml.org,2002:int": _SCALARS.construct_yaml_int,
+    "tag:yaml.org,2002:float": _SCALARS.construct_yaml_float,
+    "tag:yaml.org,2002:bool": _SCALARS.construct_yaml_bool,
+}
+_STR_TAGS = {None, "!", "tag:yaml.org,2002:str"}
 
 
-def _mark(node) -> Position:
-    return Position(node.start_mark.line + 1, node.start_mark.column + 1)
-
-
-class _Builder:
-    def __init__(self):
-        self.count = 0
-        self.memo: dict[int, object] = {}
-
-    def build(self, node):
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise ParseError(
-                f"YAML alias expansion exceeds {MAX_NODES} nodes (a 'billion laughs' document?)", _mark(node)
-            )
-        if isinstance(node, yaml.ScalarNode):
-            return self.scalar(node)
-        key = id(node)
-        if key in self.memo:  # an alias: count its size again, as a consumer walking it would pay for it
-            self.count += self._size(node)
-            return self.memo[key]
-        if isinstance(node, yaml.SequenceNode):
-            out = YList(_mark(node))
-            self.memo[key] = out
-            for item in node.value:
-                out.item_pos.append(_mark(item))
-                out.append(self.build(item))
-            return out
-        out = YMap(_mark(node))
-        self.memo[key] = out
-        explicit: set = set()
-        for knode, vnode in node.value:
-            if knode.tag == "tag:yaml.org,2002:merge":
-                merged = self.build(vnode)
-                for src in merged if isinstance(merged, list) else [merged]:
-                    if isinstance(src, YMap):
-                        for k, v in src.items():
-                            if k not in out:
-                                out[k] = v
-                                out.key_pos[k] = src.key_pos.get(k, out.pos)
-                                out.val_pos[k] = src.val_pos.get(k, out.pos)
-                continue
-            k = self.build(knode)
-            if isinstance(k, (list, dict)):
-                k = yaml.dump(k, default_flow_style=True).strip()  # complex keys: keep a hashable text
-            if k in explicit:
-                raise ParseError(
-                    f"duplicate key {k!r} (first at line {out.key_pos[k].line}); "
-                    "the API server and kubectl reject it",
-                    _mark(knode),
-                )
-            explicit.add(k)
-            out.key_pos[k] = _mark(knode)
-            out.val_pos[k] = _mark(vnode)
-            out[k] = self.build(vnode)
-        return out
-
-    def _size(self, node) -> int:
-        cache = self.__dict__.setdefault("_sizes", {})
-        key = id(node)
-        if key in cache:
-            return cache[key]
-        if isinstance(node, yaml.ScalarNode):
-            return 1
-        cache[key] = 1  # guards against recursive structures
-        if isinstance(node, yaml.SequenceNode):
-            total = 1 + sum(self._size(n) for n in node.value)
-        else:
-            total = 1 + sum(self._size(k) + self._size(v) for k, v in node.value)
-        cache[key] = total
-        if self.count + total > MAX_NODES:
-            raise ParseError(
-                f"YAML alias expansion exceeds {MAX_NODES} nodes (a 'billion laughs' document?)", _mark(node)
-            )
-        return total
-
-    @staticmethod
-    def scalar(node):
-        tag = node.tag
-        try:
-            if tag == "tag:yaml.org,2002:str":
-                return node.value
-            if tag == "tag:yaml.org,2002:int":
-                return _SCALARS.construct_yaml_int(node)
-            if tag == "tag:yaml.org,2002:bool":
-                return _SCALARS.construct_yaml_bool(node)
+def _resolve_plain(value: str):
+    """YAML 1.1 implicit typing of a plain scalar, exactly as PyYAML's SafeLoader resolves it."""
+    for tag, regexp in _RESOLVERS.get(value[:1] if value else "", ()):
+        if regexp.match(value):
             if tag == "tag:yaml.org,2002:null":
                 return None
-            if tag == "tag:yaml.org,2002:float":
-                return _SCALARS.construct_yaml_float(node)
+            construct = _CONSTRUCT.get(tag)
+            if construct is None:  # timestamps, `=`, merge: the text is what matters
+                return value
+            try:
+                return construct(yaml.ScalarNode(tag, value))
+            except (ValueError, yaml.YAMLError):
+                return value
+    return value
+
+
+def _scalar(event):
+    tag = event.tag
+    if tag in _STR_TAGS:
+        if event.implicit[0]:
+            return _resolve_plain(event.value)
+        return event.value
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    construct = _CONSTRUCT.get(tag)
+    if construct is not None:
+        try:
+            return construct(yaml.ScalarNode(tag, event.value))
         except (ValueError, yaml.YAMLError):
-            return node.value
-        # timestamps, `=` (tag:yaml.org,2002:value), binary, local tags like !Ref: the text is what matters
-        return node.value
+            return event.value
+    return event.value  # binary, timestamps, local tags such as !Ref: the text is what matters
+
+
+def _pos(event) -> Position:
+    mark = event.start_mark
+    return Position(mark.line + 1, mark.column + 1)
+
+
+class _Frame:
+    """A mapping or sequence being filled from the event stream."""
+
+    __slots__ = ("obj", "anchor", "key", "key_pos", "has_key", "explicit", "size", "merge")
+
+    def __init__(self, obj, anchor):
+        self.obj = obj
+        self.anchor = anchor
+        self.key = None
+        self.key_pos = None
+        self.has_key = False
+        self.explicit: set = set()
+        self.size = 1
+        self.merge = False
+
+
+def _too_many(pos: Position) -> ParseError:
+    return ParseError(f"YAML alias expansion exceeds {MAX_NODES} nodes (a 'billion laughs' document?)", pos)
+
+
+def _compose(events) -> list[tuple[object, int]]:
+    """Build every document of an event stream: [(data, start_line)]. Iterative (deep YAML is fine)."""
+    docs: list[tuple[object, int]] = []
+    anchors: dict[str, tuple[object, int]] = {}
+    stack: list[_Frame] = []
+    total = 0
+    doc_line = 1
+    root = None
+    for event in events:
+        cls = type(event)
+        if cls is yaml.ScalarEvent:
+            value, size = _scalar(event), 1
+            if event.anchor:
+                anchors[event.anchor] = (value, 1)
+        elif cls is yaml.MappingStartEvent:
+            stack.append(_Frame(YMap(_pos(event)), event.anchor))
+            continue
+        elif cls is yaml.SequenceStartEvent:
+            stack.append(_Frame(YList(_pos(event)), event.anchor))
+            continue
+        elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
+            frame = stack.pop()
+            value, size = frame.obj, frame.size
+            if frame.anchor:
+                anchors[frame.anchor] = (value, size)
+        elif cls is yaml.AliasEvent:
+            if event.anchor not in anchors:
+                raise ParseError(f"found undefined alias {event.anchor!r}", _pos(event))
+            value, size = anchors[event.anchor]
+            total += size  # a consumer walking the data pays for the expansion again
+            if total > MAX_NODES:
+                raise _too_many(_pos(event))
+        elif cls is yaml.DocumentStartEvent:
+            doc_line = event.start_mark.line + 1
+            anchors = {}
+            root = None
+            continue
+        elif cls is yaml.DocumentEndEvent:
+            docs.append((root, root.pos.line if isinstance(root, (YMap, YList)) else doc_line))
+            continue
+        else:  # stream start/end
+            continue
+        total += 1
+        if total > MAX_NODES:
+            raise _too_many(_pos(event))
+        if not stack:
+            root = value
+            continue
+        frame = stack[-1]
+        frame.size += size
+        obj = frame.obj
+        if type(obj) is YList:
+            obj.item_pos.append(_pos(event) if cls is not yaml.MappingEndEvent and cls is not yaml.SequenceEndEvent
+                                else value.pos)
+            obj.append(value)
+            continue
+        if not frame.has_key:
+            key = value
+            if isinstance(key, (list, dict)):
+                key = json.dumps(key, default=str)  # complex keys (rare, e.g. `{{ .Values.x }}`): a hashable text
+            frame.key = key
+            frame.key_pos = _pos(event) if cls is yaml.ScalarEvent or cls is yaml.AliasEvent else value.pos
+            frame.merge = key == "<<" and cls is yaml.ScalarEvent and event.implicit[0]
+            frame.has_key = True
+            continue
+        frame.has_key = False
+        key = frame.key
+        if frame.merge:
+            for src in value if isinstance(value, list) else [value]:
+                if isinstance(src, YMap):
+                    for k, v in src.items():
+                        if k not in obj:
+                            obj[k] = v
+                            obj.key_pos[k] = src.key_pos.get(k, obj.pos)
+                            obj.val_pos[k] = src.val_pos.get(k, obj.pos)
+            continue
+        if key in frame.explicit:
+            raise ParseError(
+                f"duplicate key {key!r} (first at line {obj.key_pos[key].line}); the API server and kubectl reject it",
+                frame.key_pos,
+            )
+        frame.explicit.add(key)
+        obj.key_pos[key] = frame.key_pos
+        obj.val_pos[key] = _pos(event) if cls is yaml.ScalarEvent or cls is yaml.AliasEvent else value.pos
+        obj[key] = value
+    return docs
 
 
 def load_stream(text: str) -> list[YamlDocument]:
-    """Parse every document of a stream. Raises ParseError with the parser's position."""
-    docs: list[YamlDocument] = []
+    """Parse every document of a stream. Raises ParseError with the parser's position.
+
+    libyaml produces the events (C speed); `_compose` builds YMap/YList from them directly, which is
+    faster than PyYAML's own composer + constructor and keeps positions, duplicate keys and alias sizes.
+    """
     try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
+        built = _compose(yaml.parse(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
@@ -188,19 +249,17 @@ def load_stream(text: str) -> list[YamlDocument]:
         raise ParseError(f"YAML syntax error: {problem}{context}", pos) from None
     except yaml.YAMLError as exc:
         raise ParseError(f"YAML error: {exc}", Position(1, 1)) from None
+    except RecursionError:
+        raise ParseError("YAML nested too deeply", Position(1, 1)) from None
     sources = [(m.start(), m.group(1).strip()) for m in _SOURCE_RE.finditer(text)] if "# Source:" in text else []
-    line_starts = None
-    if sources:
-        line_starts = _line_starts(text)
-    builder = _Builder()
-    for i, node in enumerate(nodes):
-        if node is None:
+    line_starts = _line_starts(text) if sources else None
+    docs: list[YamlDocument] = []
+    for i, (data, start) in enumerate(built):
+        if data is None:
             continue
-        data = builder.build(node)
-        start = node.start_mark.line + 1
         source = None
         if sources:
-            offset = line_starts[node.start_mark.line]
+            offset = line_starts[min(start - 1, len(line_starts) - 1)]
             before = [s for pos, s in sources if pos <= offset]
             source = before[-1] if before else None
         docs.append(YamlDocument(i, data, start, source))
