@@ -7,6 +7,7 @@ recognised up front so they are never reported as broken.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,10 +101,13 @@ def discover(paths: list[str], excludes: list[str] = ()) -> Discovery:
 
 def is_helm_template_source(path: Path) -> bool:
     """A file under `templates/` of a directory holding `Chart.yaml`: Go templates, not YAML yet."""
-    parts = path.resolve().parts
+    parts = Path(os.path.abspath(path)).parts
     for i in range(len(parts) - 1, 0, -1):
-        if parts[i] == "templates":
-            chart_dir = Path(*parts[:i])
-            if (chart_dir / "Chart.yaml").is_file() or (chart_dir / "Chart.yml").is_file():
-                return True
+        if parts[i] == "templates" and _is_chart_dir(Path(*parts[:i])):
+            return True
     return False
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_chart_dir(directory: Path) -> bool:
+    return (directory / "Chart.yaml").is_file() or (directory / "Chart.yml").is_file()
