@@ -1,20 +1,19 @@
 """Renderers: each turns a ScanResult into text. Imported lazily so a `--format concise` run never loads rich."""
 from __future__ import annotations
 
+import importlib
+
+_RENDERERS = {
+    "text": ("text", "render_text"),
+    "concise": ("concise", "render_concise"),
+    "json": ("json", "render_json"),
+    "sarif": ("sarif", "render_sarif"),
+    "junit": ("junit", "render_junit"),
+    "github": ("github", "render_github"),
+}
+
 
 def render(fmt: str, result, color: bool = False) -> str:
-    if fmt == "concise":
-        from .concise import render_concise
-
-        return render_concise(result)
-    if fmt == "json":
-        from .json import render_json
-
-        return render_json(result)
-    if fmt == "sarif":
-        from .sarif import render_sarif
-
-        return render_sarif(result)
-    from .text import render_text
-
-    return render_text(result, color=color)
+    module, name = _RENDERERS.get(fmt, _RENDERERS["text"])
+    fn = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    return fn(result, color=color) if fmt == "text" else fn(result)

@@ -17,7 +17,8 @@ def rule_markdown(rule, heading: str = "#") -> str:
     if docs.get("references"):
         out += [f"{heading}# References", ""] + [f"- {r}" for r in docs["references"]] + [""]
     if not rule.enabled:
-        out += [f"Off by default: enable with `--select {rule.code}`.", ""]
+        out += [f"Off by default: enable with `--extend-select {rule.code}` (or `extend-select = [\"{rule.code}\"]` "
+                "in the configuration); `--select` would run it alone.", ""]
     return "\n".join(out)
 
 

@@ -1,7 +1,6 @@
 """SARIF 2.1.0 for code-scanning UIs: rule metadata with help from the rule docs, relative URIs."""
 from __future__ import annotations
 
-import hashlib
 import json
 
 from .. import __version__
@@ -11,10 +10,12 @@ _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
-def fingerprint(f) -> str:
-    """Stable across edits above the finding: code + path + resource + the offending text, not the line."""
-    basis = "\x1f".join([f.code, f.path, f.resource, f.snippet or f.message])
-    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
+def fingerprint(f, text: str | None = None) -> str:
+    """Stable across edits above the finding: code + path + resource + the offending text, not the line
+    (the same fingerprint baselines use)."""
+    from ..baseline import fingerprint as baseline_fingerprint
+
+    return baseline_fingerprint(f, f.path, text)
 
 
 def render_sarif(result) -> str:
@@ -47,12 +48,16 @@ def render_sarif(result) -> str:
                     "logicalLocations": [{"name": f.resource}] if f.resource else [],
                 }
             ],
-            "partialFingerprints": {"forewarn/v1": fingerprint(f)},
+            "partialFingerprints": {"forewarn/v1": fingerprint(f, result.text_of(f.path))},
         }
         if f.code in index:
             item["ruleIndex"] = index[f.code]
+        sup = result.suppression_for(f) if hasattr(result, "suppression_for") else None
         if f.suppressed is not None:
-            item["suppressions"] = [{"kind": "inSource", "justification": f.suppressed}]
+            kind = sup.sarif_kind if sup is not None else "inSource"
+            item["suppressions"] = [{"kind": kind, "status": "accepted", "justification": f.suppressed}]
+        if getattr(result, "baseline_path", None):
+            item["baselineState"] = "unchanged" if sup is not None and sup.kind == "baseline" else "new"
         if not item["locations"][0]["logicalLocations"]:
             del item["locations"][0]["logicalLocations"]
         results.append(item)
