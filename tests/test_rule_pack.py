@@ -55,3 +55,40 @@ def test_docs_good_snippet_is_clean(catalog, rule_code):
     name = rule.docs.get("filename", "snippet.yaml")
     result = scan_text(name, rule.docs["good"], catalog, select=[rule.code])
     assert not [f for f in result.findings if f.code == rule.code], f"{rule.code}: docs.good triggers the rule"
+
+
+def test_builtin_pack_validates_and_its_stamp_is_current(tmp_path):
+    """Every rule file validates against rules/schema.json; the stamp that lets start-up skip
+    jsonschema is the digest of exactly this validated pack (regenerate: see the assertion message)."""
+    import json
+
+    import jsonschema
+
+    from forewarn.catalog import builtin_rules_dir, pack_digest
+    from forewarn.parse.yamldoc import load_stream
+
+    base = builtin_rules_dir()
+    validator = jsonschema.Draft202012Validator(json.loads((base / "schema.json").read_text()))
+    for path in sorted(base.glob("*.yaml")):
+        errors = list(validator.iter_errors(load_stream(path.read_text())[0].data))
+        assert not errors, f"{path.name}: {errors[0].message}"
+    stamp = (base / "validated.sha256").read_text().strip()
+    assert stamp == pack_digest(base), (
+        "rules/validated.sha256 is stale: run "
+        "`python -c 'from forewarn.catalog import *; print(pack_digest(builtin_rules_dir()))' > rules/validated.sha256`"
+    )
+
+
+def test_an_edited_pack_is_validated_again(tmp_path, monkeypatch):
+    import shutil
+
+    from forewarn import catalog as cat
+
+    pack = tmp_path / "rules"
+    shutil.copytree(cat.builtin_rules_dir(), pack)
+    assert cat.builtin_pack_is_validated(pack)
+    (pack / "E001.yaml").write_text((pack / "E001.yaml").read_text().replace("severity: error", "severity: fatal"))
+    assert not cat.builtin_pack_is_validated(pack)
+    monkeypatch.setattr(cat, "builtin_rules_dir", lambda: pack)
+    with pytest.raises(cat.CatalogError, match=r"E001.yaml:3:\d+: invalid rule at severity"):
+        cat.load_catalog()
