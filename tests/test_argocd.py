@@ -320,13 +320,17 @@ def test_repository_root_and_templated_paths_are_not_linked(catalog, tmp_path):
     assert not codes(scan_paths([repo], catalog, select=["ARGO"]), "ARGO001")
 
 
-def test_git_remote_decides_which_repository_a_path_is_in(catalog, tmp_path):
+def test_configured_repo_urls_decide_which_repository_a_path_is_in(catalog, tmp_path):
     repo = _repo(tmp_path, repo="https://github.com/other-team/platform.git")
+    # by default any path that exists under the scan root is this repository's (a clone's origin says nothing)
     (repo / ".git").mkdir()
-    (repo / ".git/config").write_text('[remote "origin"]\n\turl = git@github.com:acme/gitops.git\n')
-    assert not codes(scan_paths([repo], catalog, select=["ARGO"]), "ARGO001")
-    (repo / "apps/dapr-crds.yaml").write_text(PATH_APP.format(repo="https://github.com/acme/gitops", path="platform/dapr-crds", extra=""))
+    (repo / ".git/config").write_text('[remote "origin"]\n\turl = /srv/mirror/gitops.git\n')
     assert codes(scan_paths([repo], catalog, select=["ARGO"]), "ARGO001")
+    # naming this repository's URLs (config `argocd-repo-urls`) keeps other repositories' paths out
+    urls = ["git@github.com:acme/gitops.git"]
+    assert not codes(scan_paths([repo], catalog, select=["ARGO"], argocd_repo_urls=urls), "ARGO001")
+    (repo / "apps/dapr-crds.yaml").write_text(PATH_APP.format(repo="https://github.com/acme/gitops", path="platform/dapr-crds", extra=""))
+    assert codes(scan_paths([repo], catalog, select=["ARGO"], argocd_repo_urls=urls), "ARGO001")
 
 
 # --- ARGO003 / ARGO004 -----------------------------------------------------------------------------------

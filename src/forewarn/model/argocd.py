@@ -954,16 +954,6 @@ def _repo_root(start: Path) -> Path | None:
     return None
 
 
-def _git_remotes(repo: Path) -> list[str]:
-    """Remote URLs in .git/config (a worktree's `.git` file is not followed: then no filter applies)."""
-    config = repo / ".git" / "config"
-    try:
-        text = config.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return []
-    return re.findall(r"^\s*url\s*=\s*(\S+)\s*$", text, re.M)
-
-
 _KUSTOMIZATION = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
@@ -972,13 +962,15 @@ def linked_objects(view: AppView, ctx) -> list[tuple[dict, K8sObject]]:
     index = file_index(ctx)
     app_file = _resolve(view.obj.path)
     bases: list[Path] = []
+    # By default any `path` that exists under the scan root is this repository's (issue 4); only when
+    # the configuration names this repository's URLs (`argocd-repo-urls`) must the app's repoURL match.
+    # Git remotes are not used: a clone's origin (a mirror, a local path in CI) rarely equals the URL
+    # ArgoCD is given.
     remotes: list[str] = list(index.repo_urls)
     if app_file is not None:
         repo = _repo_root(app_file.parent)
         if repo is not None:
             bases.append(repo)
-            if not remotes:
-                remotes = _git_remotes(repo)
     for root in index.roots:
         if root not in bases:
             bases.append(root)
