@@ -42,3 +42,42 @@ def annotations(path: Path):
         for code in codes:
             target.add((code, number + 1))
     return expected, forbidden
+
+
+# A Service-backed Deployment without preStop (K8S001); `.format(name=...)` names it. Shared by the
+# baseline and output tests.
+SHOP_APP = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+  namespace: shop
+spec:
+  selector:
+    matchLabels: {{app: {name}}}
+  template:
+    metadata:
+      labels: {{app: {name}}}
+    spec:
+      containers:
+        - name: {name}
+          image: registry.example.com/shop/{name}:1.0.0
+          ports:
+            - containerPort: 8080
+          readinessProbe:
+            httpGet: {{path: /ready, port: 8080}}
+          resources:
+            requests: {{cpu: 100m, memory: 128Mi}}
+            limits: {{memory: 128Mi}}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {name}
+  namespace: shop
+spec:
+  selector: {{app: {name}}}
+  ports:
+    - port: 80
+      targetPort: 8080
+"""

@@ -7,41 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-LEGACY = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {name}
-  namespace: shop
-spec:
-  selector:
-    matchLabels: {{app: {name}}}
-  template:
-    metadata:
-      labels: {{app: {name}}}
-    spec:
-      containers:
-        - name: {name}
-          image: registry.example.com/shop/{name}:1.0.0
-          ports:
-            - containerPort: 8080
-          readinessProbe:
-            httpGet: {{path: /ready, port: 8080}}
-          resources:
-            requests: {{cpu: 100m, memory: 128Mi}}
-            limits: {{memory: 128Mi}}
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: {name}
-  namespace: shop
-spec:
-  selector: {{app: {name}}}
-  ports:
-    - port: 80
-      targetPort: 8080
-"""
+from conftest import SHOP_APP
+
+LEGACY = SHOP_APP
 
 
 def forewarn(*args, cwd):

@@ -10,43 +10,9 @@ import sys
 
 import pytest
 
-from conftest import ROOT, SHARED
+from conftest import ROOT, SHARED, SHOP_APP
 
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {name}
-  namespace: shop
-spec:
-  selector:
-    matchLabels: {{app: {name}}}
-  template:
-    metadata:
-      labels: {{app: {name}}}
-    spec:
-      containers:
-        - name: {name}
-          image: registry.example.com/shop/{name}:1.0.0
-          ports:
-            - containerPort: 8080
-          readinessProbe:
-            httpGet: {{path: /ready, port: 8080}}
-          resources:
-            requests: {{cpu: 100m, memory: 128Mi}}
-            limits: {{memory: 128Mi}}
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: {name}
-  namespace: shop
-spec:
-  selector: {{app: {name}}}
-  ports:
-    - port: 80
-      targetPort: 8080
-"""
+DEPLOYMENT = SHOP_APP
 BROKEN = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n"
 PIDS_ONLY = """\
 [settings.kubernetes]
