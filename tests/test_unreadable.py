@@ -1,0 +1,47 @@
+"""Anything unreadable is finding E001 at a position, and the scan goes on: never a crash, never silence."""
+from __future__ import annotations
+
+from conftest import scan_paths
+
+GOOD = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fine\n"
+
+
+def _e001(result):
+    return {(f.path.rsplit("/", 1)[-1], f.line, f.column): f.message for f in result.findings if f.code == "E001"}
+
+
+def test_non_utf8_points_at_the_bad_byte(tmp_path, catalog):
+    (tmp_path / "latin1.yaml").write_bytes(b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caf\xe9\n")
+    (tmp_path / "ok.yaml").write_text(GOOD)
+    result = scan_paths([tmp_path], catalog)
+    assert list(_e001(result)) == [("latin1.yaml", 4, 12)]
+    assert result.resources == 1  # the other file was still read
+
+
+def test_binary_content_in_a_claimed_extension(tmp_path, catalog):
+    (tmp_path / "blob.tf").write_bytes(b"\x00\x01\x02terraform")
+    assert list(_e001(scan_paths([tmp_path], catalog))) == [("blob.tf", 1, 1)]
+
+
+def test_size_limit(tmp_path, catalog):
+    (tmp_path / "big.yaml").write_text(GOOD + "data:\n" + "".join(f"  k{i}: v\n" for i in range(2000)))
+    found = _e001(scan_paths([tmp_path], catalog, max_bytes=4096))
+    assert list(found) == [("big.yaml", 1, 1)] and "limit" in found[("big.yaml", 1, 1)]
+
+
+def test_billion_laughs_is_e001_not_a_hang(tmp_path, catalog):
+    lines = ["apiVersion: v1", "kind: ConfigMap", "metadata: {name: lol}", 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, 9):
+        prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
+        lines.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]")
+    (tmp_path / "lol.yaml").write_text("\n".join(lines) + "\n")
+    found = _e001(scan_paths([tmp_path], catalog))
+    assert len(found) == 1 and "alias expansion" in next(iter(found.values()))
+
+
+def test_hcl_syntax_error_keeps_scanning_the_module(tmp_path, catalog):
+    (tmp_path / "broken.tf").write_text('resource "aws_launch_template" "x" {\n  name = "a"\n  = oops\n}\n')
+    (tmp_path / "ok.yaml").write_text(GOOD)
+    result = scan_paths([tmp_path], catalog)
+    assert [k[:2] for k in _e001(result)] == [("broken.tf", 3)]
+    assert result.resources >= 1
