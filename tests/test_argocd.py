@@ -363,6 +363,13 @@ spec:
     ("{group: argoproj.io, kind: Rollout, jsonPointers: [/spec/replicas]}", False),
     ("{group: '{{.group}}', kind: Deployment, jsonPointers: [/spec/replicas]}", False),
     ("{group: extensions, kind: Ingress, jsonPointers: [/status]}", False),
+    # replays: plural / misspelt built-in kinds never match (kinds compare exactly)
+    ("{group: apiextensions.k8s.io, kind: CustomResourceDefinitions, jsonPointers: [/spec/conversion]}", True),
+    ("{kind: ConfigMaps, jsonPointers: [/data]}", True),
+    ("{group: apps, kind: Deployments, jsonPointers: [/spec/replicas]}", True),
+    ("{kind: Endpoints, jsonPointers: [/subsets]}", False),
+    ("{group: databases.spotahome.com, kind: RedisFailovers, jsonPointers: [/spec]}", False),
+    ("{group: acme.io, kind: Deployments, jsonPointers: [/spec]}", False),
 ])
 def test_argo003_entries(catalog, entry, bad):
     result = scan_text("app.yaml", ENTRY_APP.format(entry=entry), catalog, select=["ARGO003"])

@@ -134,16 +134,17 @@ def _entry_problems(resource, ctx, rule, item: YMap, where: str):
             f"no resource, so this entry ignores nothing. Add the resource's kind (or `kind: \"*\"`).",
             snippet=f"{where}.kind")
     if kind_ok and group_ok:
-        problem = _group_problem(group, kind, ctx)
+        spelled = _builtin_spelling(kind, group, ctx)
+        problem = None if spelled else _group_problem(group, kind, ctx)
         if problem:
             yield rule.finding(resource, group_pos, f"{where} ({kind}): {problem}", snippet=f"{where}.group")
-        elif kind not in m.BUILTIN_GROUPS and kind not in m.crd_groups(ctx):
-            lowered = {k.lower(): k for k in m.BUILTIN_GROUPS}
-            if kind.lower() in lowered:
-                yield rule.finding(
-                    resource, item.at("kind"),
-                    f"{where}: kind `{kind}` never matches: kinds are case-sensitive, the kind is "
-                    f"`{lowered[kind.lower()]}`.", snippet=f"{where}.kind")
+        elif spelled:
+            also = _group_problem(group, spelled, ctx)
+            yield rule.finding(
+                resource, item.at("kind"),
+                f"{where}: kind `{kind}` never matches: ArgoCD compares the kind exactly (case-sensitive, "
+                f"singular), the kind is `{spelled}`." + (f" Also: {also}" if also else ""),
+                snippet=f"{where}.kind")
         ns = item.get("namespace")
         if isinstance(ns, str) and ns and not m.is_templated(ns) and _cluster_scoped(kind, group, ctx):
             yield rule.finding(
@@ -170,6 +171,23 @@ def _entry_problems(resource, ctx, rule, item: YMap, where: str):
                 yield rule.finding(resource, exprs.at(j),
                                    f"{where}.jqPathExpressions: `{expr}` is not a valid jq path: it {problem}.",
                                    snippet=f"{where}.jqPathExpressions[{j}]")
+
+
+def _builtin_spelling(kind: str, group: str, ctx) -> str | None:
+    """The built-in kind this one misspells (other case, or its plural: `CustomResourceDefinitions`), when
+    no CRD of the scan defines it; a plural only counts with a group that serves the singular kind (or no
+    group for core kinds), so a custom kind that happens to end in `s` is never reported."""
+    if kind in m.BUILTIN_GROUPS or kind in m.crd_groups(ctx):
+        return None
+    lowered = {k.lower(): k for k in m.BUILTIN_GROUPS}
+    if kind.lower() in lowered:
+        return lowered[kind.lower()]
+    for suffix in ("es", "s"):
+        if kind.lower().endswith(suffix):
+            singular = lowered.get(kind.lower()[: -len(suffix)])
+            if singular and group in m.BUILTIN_GROUPS[singular]:
+                return singular
+    return None
 
 
 def _group_problem(group: str, kind: str, ctx) -> str | None:

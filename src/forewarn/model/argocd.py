@@ -503,39 +503,113 @@ def _yaml_value(value):
 
 
 def _build_system_settings(ctx) -> SystemSettings:
+    """argocd-cm settings wherever the scan writes them: the ConfigMap itself, a kustomize patch of it
+    (a partial object the rules do not judge, but its data is the install's configuration), the argo-cd
+    Helm chart's `configs.cm` values of an Application, and the Argo CD Operator's `ArgoCD` resource."""
     out = SystemSettings()
     for cm in ctx.objects("ConfigMap"):
-        if cm.name != "argocd-cm":
+        if cm.name == "argocd-cm":
+            _read_cm_data(out, as_map(cm.data.get("data")))
+    for data in _patched_argocd_cm_data(ctx):
+        _read_cm_data(out, data)
+    for app in ctx.objects("Application", "ApplicationSet"):
+        view = app_view(app) if app.api_version.startswith("argoproj.io/") else None
+        for source in view.sources if view else ():
+            chart = source.get("chart")
+            if isinstance(chart, str) and chart.rstrip("/").rsplit("/", 1)[-1] == "argo-cd":
+                values, _complete = helm_values(source)
+                _read_cm_data(out, as_map(as_map(values.get("configs")).get("cm")))
+    for argocd in ctx.objects("ArgoCD"):
+        if argocd.api_version.startswith("argoproj.io/"):
+            _read_operator_cr(out, as_map(argocd.data.get("spec")))
+    return out
+
+
+def _patched_argocd_cm_data(ctx) -> list[dict]:
+    """`data` of argocd-cm ConfigMaps in the patches of the scan's kustomizations (files or inline)."""
+    out = []
+    for kust in ctx.objects("Kustomization"):
+        base = Path(kust.path).parent
+        texts = []
+        items = [*as_list(kust.data.get("patches")), *as_list(kust.data.get("patchesStrategicMerge"))]
+        for item in items:
+            if isinstance(item, dict):
+                if isinstance(item.get("patch"), str):
+                    texts.append(item["patch"])
+                    continue
+                item = item.get("path")
+            if not isinstance(item, str) or "://" in item:
+                continue
+            if "\n" in item or item.lstrip().startswith(("apiVersion", "kind", "metadata")):
+                texts.append(item)  # an inline patchesStrategicMerge entry
+                continue
+            try:
+                texts.append((base / item).read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, ValueError):
+                continue
+        for text in texts:
+            try:
+                docs = load_stream(text)
+            except ParseError:
+                continue
+            for doc in docs:
+                data = doc.data if isinstance(doc.data, dict) else None
+                if (data and data.get("kind") == "ConfigMap"
+                        and as_map(data.get("metadata")).get("name") == "argocd-cm"):
+                    out.append(as_map(data.get("data")))
+    return out
+
+
+def _read_operator_cr(out: SystemSettings, spec: dict) -> None:
+    """Argo CD Operator: spec.resourceIgnoreDifferences {all, resourceIdentifiers[{group, kind,
+    customization}]} and spec.extraConfig (raw argocd-cm keys)."""
+    _read_cm_data(out, as_map(spec.get("extraConfig")))
+    ignores = as_map(spec.get("resourceIgnoreDifferences"))
+    if isinstance(ignores.get("all"), dict):
+        entry = IgnoreEntry(group="*", kind="*", name="", namespace="", origin="ArgoCD resourceIgnoreDifferences.all")
+        _add_paths(entry, ignores["all"])
+        out.entries.append(entry)
+    for ident in as_list(ignores.get("resourceIdentifiers")):
+        ident = as_map(ident)
+        kind = ident.get("kind")
+        if not isinstance(kind, str) or is_templated(kind):
             continue
-        data = as_map(cm.data.get("data"))
-        for key, value in data.items():
-            key = str(key)
-            if key.startswith(_CM_PREFIX):
-                suffix = key[len(_CM_PREFIX):]
-                body = as_map(_yaml_value(value))
-                if suffix == "all":
-                    group, kind = "*", "*"
-                else:
-                    group, _, kind = suffix.rpartition("_")
-                entry = IgnoreEntry(group=group, kind=kind, name="", namespace="", origin=f"argocd-cm {key}")
+        group = ident.get("group") or ""
+        entry = IgnoreEntry(group=str(group), kind=kind, name="", namespace="",
+                            origin=f"ArgoCD resourceIgnoreDifferences {group}/{kind}")
+        _add_paths(entry, as_map(ident.get("customization")))
+        out.entries.append(entry)
+
+
+def _read_cm_data(out: SystemSettings, data: dict) -> None:
+    """The ignoreDifferences/compare settings among argocd-cm `data` keys."""
+    for key, value in data.items():
+        key = str(key)
+        if key.startswith(_CM_PREFIX):
+            suffix = key[len(_CM_PREFIX):]
+            body = as_map(_yaml_value(value))
+            if suffix == "all":
+                group, kind = "*", "*"
+            else:
+                group, _, kind = suffix.rpartition("_")
+            entry = IgnoreEntry(group=group, kind=kind, name="", namespace="", origin=f"argocd-cm {key}")
+            _add_paths(entry, body)
+            out.entries.append(entry)
+        elif key == "resource.customizations":
+            for gk, custom in as_map(_yaml_value(value)).items():
+                body = as_map(_yaml_value(as_map(custom).get("ignoreDifferences")))
+                if not body:
+                    continue
+                group, _, kind = str(gk).rpartition("/")
+                entry = IgnoreEntry(group=group, kind=kind, name="", namespace="",
+                                    origin=f"argocd-cm resource.customizations {gk}")
                 _add_paths(entry, body)
                 out.entries.append(entry)
-            elif key == "resource.customizations":
-                for gk, custom in as_map(_yaml_value(value)).items():
-                    body = as_map(_yaml_value(as_map(custom).get("ignoreDifferences")))
-                    if not body:
-                        continue
-                    group, _, kind = str(gk).rpartition("/")
-                    entry = IgnoreEntry(group=group, kind=kind, name="", namespace="",
-                                        origin=f"argocd-cm resource.customizations {gk}")
-                    _add_paths(entry, body)
-                    out.entries.append(entry)
-            elif key == "resource.compareoptions":
-                opts = as_map(_yaml_value(value))
-                out.ignore_aggregated_roles = opts.get("ignoreAggregatedRoles") in (True, "true")
-                status = opts.get("ignoreResourceStatusField")
-                out.ignore_status = str(status) if status is not None else None
-    return out
+        elif key == "resource.compareoptions":
+            opts = as_map(_yaml_value(value))
+            out.ignore_aggregated_roles = out.ignore_aggregated_roles or opts.get("ignoreAggregatedRoles") in (True, "true")
+            status = opts.get("ignoreResourceStatusField")
+            out.ignore_status = str(status) if status is not None else None
 
 
 # --- what is patched at run time ----------------------------------------------------------------------
@@ -957,8 +1031,8 @@ def _repo_root(start: Path) -> Path | None:
 _KUSTOMIZATION = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
-def linked_objects(view: AppView, ctx) -> list[tuple[dict, K8sObject]]:
-    """(source, object) for resources of the scan that the app's `path` sources deploy."""
+def source_directories(view: AppView, ctx) -> list[tuple[dict, Path]]:
+    """(source, directory of the scan) for the app's `path` sources that name a directory of this repo."""
     index = file_index(ctx)
     app_file = _resolve(view.obj.path)
     bases: list[Path] = []
@@ -975,7 +1049,6 @@ def linked_objects(view: AppView, ctx) -> list[tuple[dict, K8sObject]]:
         if root not in bases:
             bases.append(root)
     out = []
-    seen = set()
     for source in view.sources:
         path = source.get("path")
         if not isinstance(path, str) or is_templated(path) or source.get("chart"):
@@ -991,13 +1064,104 @@ def linked_objects(view: AppView, ctx) -> list[tuple[dict, K8sObject]]:
             directory = (base / rel).resolve()
             if not directory.is_dir() or base not in directory.parents:
                 continue
-            for f in _deployed_files(directory, source, index):
-                for obj in index.by_file.get(f, ()):
-                    if id(obj) not in seen and obj is not view.obj:
-                        seen.add(id(obj))
-                        out.append((source, obj))
+            out.append((source, directory))
             break
     return out
+
+
+def linked_objects(view: AppView, ctx) -> list[tuple[dict, K8sObject]]:
+    """(source, object) for resources of the scan that the app's `path` sources deploy."""
+    index = file_index(ctx)
+    out = []
+    seen = set()
+    for source, directory in source_directories(view, ctx):
+        for f in _deployed_files(directory, source, index):
+            for obj in index.by_file.get(f, ()):
+                if id(obj) not in seen and obj is not view.obj:
+                    seen.add(id(obj))
+                    out.append((source, obj))
+    return out
+
+
+def _read_yaml_file(path: Path):
+    try:
+        docs = load_stream(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ParseError):
+        return None
+    return docs[0].data if docs else None
+
+
+def chart_dependency_sources(view: AppView, ctx) -> list[dict]:
+    """Helm-source-shaped dicts for the dependencies of a wrapper (umbrella) chart that a `path` source
+    deploys: `Chart.yaml` (or v1 `requirements.yaml`) `dependencies[]` -> {chart, repoURL, helm}.
+
+    A wrapper chart is the usual way to deploy a third-party chart with a team's defaults; ArgoCD runs
+    `helm dependency build` and renders the subchart, its crds/ included (unless `skipCrds`). The helm
+    block carries the subchart's values (wrapper values.yaml + the app's values under the dependency's
+    alias/name) so catalogue switch-offs still apply; a dependency whose `condition`/`tags` cannot be
+    evaluated is left out (never guess).
+    """
+    out: list[dict] = []
+    for source, directory in source_directories(view, ctx):
+        chart_file = next((directory / n for n in ("Chart.yaml", "Chart.yml") if (directory / n).is_file()), None)
+        if chart_file is None:
+            continue
+        chart = as_map(_read_yaml_file(chart_file))
+        deps = as_list(chart.get("dependencies"))
+        if not deps and (directory / "requirements.yaml").is_file():
+            deps = as_list(as_map(_read_yaml_file(directory / "requirements.yaml")).get("dependencies"))
+        if not deps:
+            continue
+        app_values, complete = helm_values(source)
+        values: dict = {}
+        if (directory / "values.yaml").is_file():
+            base = _read_yaml_file(directory / "values.yaml")
+            if isinstance(base, dict):
+                _deep_merge(values, base)
+            elif base is not None:
+                complete = False
+        _deep_merge(values, app_values)
+        source_helm = as_map(source.get("helm"))
+        for dep in deps:
+            dep = as_map(dep)
+            name = dep.get("name")
+            if not isinstance(name, str) or not name or is_templated(name):
+                continue
+            switchable = bool(dep.get("condition")) or bool(as_list(dep.get("tags")))
+            if switchable and (not complete or _dependency_enabled(dep, values) is False):
+                continue  # disabled, or the app's values (which we cannot read) may disable it
+            key = dep.get("alias") if isinstance(dep.get("alias"), str) and dep.get("alias") else name
+            sub = values.get(key)
+            helm: dict = {"valuesObject": dict(sub) if isinstance(sub, dict) else {}}
+            if not complete:
+                helm["valueFiles"] = ["(values we cannot read)"]
+            if "skipCrds" in source_helm:
+                helm["skipCrds"] = source_helm.get("skipCrds")
+            out.append({"chart": name, "repoURL": str(dep.get("repository") or ""), "helm": helm,
+                        "path": source.get("path")})
+    return out
+
+
+def _dependency_enabled(dep: dict, values: dict) -> bool | None:
+    """Helm's `condition` (first path that resolves to a bool wins) then `tags` (any true enables).
+    None when neither is set (enabled) or when they resolve to nothing (Helm then keeps the chart)."""
+    condition = dep.get("condition")
+    if isinstance(condition, str) and condition.strip():
+        for path in condition.split(","):
+            value = values
+            for part in path.strip().split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+                return value.strip().lower() == "true"
+    tags = [t for t in as_list(dep.get("tags")) if isinstance(t, str)]
+    if tags:
+        flags = as_map(values.get("tags"))
+        seen = [flags.get(t) for t in tags if isinstance(flags.get(t), bool)]
+        if seen:
+            return any(seen)
+    return None
 
 
 def _deployed_files(directory: Path, source: dict, index: FileIndex) -> list[Path]:
@@ -1082,7 +1246,7 @@ def _analyse(obj: K8sObject, ctx) -> AppAnalysis | None:
     if view is None:
         return None
     out = AppAnalysis(view)
-    for source in view.sources:
+    for source in [*view.sources, *chart_dependency_sources(view, ctx)]:
         for row in catalogue(ctx):
             matched = row_matches_source(row, source)
             if matched is None:
