@@ -40,6 +40,11 @@ def _timeout_text(hook, timeout: int) -> str:
     return f"timeoutSeconds {timeout}"
 
 
+def _resource_names(resources) -> list[str]:
+    """How messages name covered resources: the catalogue's `pods/*` entry reads as "pod subresources"."""
+    return ["pod subresources" if r == "pods/*" else r for r in resources]
+
+
 def _join(items, limit: int = 6) -> str:
     items = list(items)
     if len(items) > limit:
@@ -66,7 +71,7 @@ def fail_closed_unscoped(resource, ctx, rule):
         where = []
         in_ns = [r for r in exposed if r not in ("nodes", "namespaces")]
         if in_ns:
-            where.append(f"{_join(in_ns)} in kube-system")
+            where.append(f"{_join(_resource_names(in_ns))} in kube-system")
         if "namespaces" in exposed:
             where.append("the kube-system Namespace itself")
         if "nodes" in exposed:
@@ -131,7 +136,7 @@ def timeout_long(resource, ctx, rule):
         yield rule.finding(
             resource,
             hook.key_position("timeoutSeconds"),
-            f"webhook '{hook.name}' has {_timeout_text(hook, timeout)} on writes to {_join(covered)}: an "
+            f"webhook '{hook.name}' has {_timeout_text(hook, timeout)} on writes to {_join(_resource_names(covered))}: an "
             f"unresponsive backend stalls each of these control-plane writes for {timeout}s (incident 003: the "
             f"API server's own kube-system update waited on the webhook). Set timeoutSeconds to "
             f"{max_timeout} or less.",

@@ -37,9 +37,11 @@ def _name(container: dict) -> str:
 
 
 def _container_pos(container: dict) -> Position:
-    """Container-level findings point at the container's `- name:` line."""
+    """Container-level findings point at the container's mapping: the key they miss belongs there (RULES.md
+    "Positions"). That is the `- name:` line as usually written; in `kubectl get -o yaml` output, whose keys
+    are sorted, it is the item's first line (`- image:`), not a `name:` further down."""
     if isinstance(container, YMap):
-        return container.at("name") if "name" in container else container.pos
+        return container.pos
     return Position(1, 1)
 
 
