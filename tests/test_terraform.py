@@ -321,3 +321,53 @@ def test_stdin_snippet(catalog):
     """)
     result = scan_text("main.tf", text, catalog, select=["TF"])
     assert [(f.code, f.line) for f in result.findings] == [("TF001", 11)]
+
+
+# ---------------------------------------------------------------------- for expressions, module callers
+def test_for_expressions_are_evaluated_over_known_collections(tmp_path):
+    write(tmp_path, {"main.tf": """
+        locals {
+          azs    = ["a", "b"]
+          groups = { web = { size = 1 }, batch = { size = 2 } }
+        }
+    """})
+    module = module_of(load(tmp_path)[0])
+    assert value(module, '{ for az in local.azs : "n-${az}" => { zone = az } }') == {
+        "n-a": {"zone": "a"}, "n-b": {"zone": "b"}}
+    assert value(module, "[for k, v in local.groups : v.size * 10 if k != \"web\"]") == [20]
+    assert value(module, "{ for k, v in local.groups : v.size => k... }") == {"1": ["web"], "2": ["batch"]}
+    # unknown collection, unknown condition, duplicate keys without `...`: unknown, never a guess
+    assert value(module, "{ for k, v in var.missing : k => v }") is UNKNOWN
+    assert value(module, "[for az in local.azs : az if var.missing]") is UNKNOWN
+    assert value(module, "{ for az in local.azs : \"same\" => az }") is UNKNOWN
+
+
+def test_child_module_variables_come_from_scanned_callers(tmp_path):
+    write(tmp_path, {
+        "live/a/main.tf": """
+            module "nodes" {
+              source = "../../modules/nodes"
+              size   = 4
+            }
+        """,
+        "live/b/main.tf": """
+            module "nodes" {
+              source = "../../modules/nodes"
+              size   = 8
+            }
+        """,
+        "modules/nodes/main.tf": """
+            variable "size" {
+              default = 200
+            }
+            variable "kind" {
+              default = "gp3"
+            }
+        """,
+    })
+    module = module_of(load(tmp_path)[0], "modules/nodes")
+    assert value(module, "var.size") is UNKNOWN  # two callers disagree
+    assert value(module, "var.kind") == "gp3"  # nobody passes it: the default
+    (tmp_path / "live/b/main.tf").unlink()
+    module = module_of(load(tmp_path)[0], "modules/nodes")
+    assert value(module, "var.size") == 4

@@ -268,6 +268,11 @@ class TerraformModule(Resource):
         self.index()
         if name in self._var_values:
             return self._var_values[name]
+        callers = self.cache.callers.get(str(self.directory)) if self.cache is not None and self.directory else None
+        if callers:
+            value = self._value_from_callers(name, callers)
+            self._var_values[name] = value
+            return value
         tfvars = self.tfvars()
         if tfvars is None:
             return UNKNOWN
@@ -282,6 +287,31 @@ class TerraformModule(Resource):
                 value = Evaluator(ModuleEnv(self, entry[0], literal_only=True)).eval(attr.value)
         self._var_values[name] = value
         return value
+
+    def _default(self, name: str):
+        entry = self._variables.get(name)
+        attr = entry[1].body.attr("default") if entry else None
+        if attr is None:
+            return UNKNOWN
+        return Evaluator(ModuleEnv(self, entry[0], literal_only=True)).eval(attr.value)
+
+    def _value_from_callers(self, name: str, callers):
+        """A child module's variable is what the scanned `module` blocks calling it pass (their default when
+        they pass nothing); callers that disagree, or cannot be evaluated, make it UNKNOWN."""
+        if ("var", name) in self._in_progress:
+            return UNKNOWN
+        self._in_progress.add(("var", name))
+        try:
+            values = []
+            for caller, tf_file, block in callers:
+                attr = block.body.attr(name)
+                values.append(caller.evaluate(attr.value, tf_file) if attr is not None else self._default(name))
+        finally:
+            self._in_progress.discard(("var", name))
+        first = values[0]
+        if any(v is UNKNOWN for v in values) or any(repr(v) != repr(first) for v in values[1:]):
+            return UNKNOWN
+        return first
 
     def tfvars(self) -> dict | None:
         """Values from terraform.tfvars / *.auto.tfvars next to the module (they override defaults);
@@ -456,6 +486,18 @@ class LoadCache:
     def __init__(self):
         self.texts: dict[str, str | None] = {}
         self.module_kinds: dict[str, str | None] = {}
+        # resolved directory of a scanned module -> the scanned `module` blocks calling it by a local path
+        self.callers: dict[str, list] = {}
+
+    def register_callers(self, modules):
+        for module in modules:
+            for tf_file, block in module.modules:
+                attr = block.body.attr("source")
+                source = known_str(module.evaluate(attr.value, tf_file)) if attr is not None else None
+                if not source or not source.startswith(("./", "../")) or tf_file.directory is None:
+                    continue
+                target = os.path.normpath(str((tf_file.directory / source).resolve()))
+                self.callers.setdefault(target, []).append((module, tf_file, block))
 
     def read(self, path: str) -> str | None:
         if path not in self.texts:
@@ -711,21 +753,81 @@ def _lt_devices(module: TerraformModule, block: Block, tf_file: TfFile) -> list[
     devices = []
     for child in block.body.blocks:
         if child.type == "dynamic" and child.labels and child.labels[0] == "block_device_mappings":
-            devices.append(Device(UNKNOWN, tf_file.display, child.pos))
+            devices.extend(_dynamic_devices(module, child, tf_file))
             continue
         if child.type != "block_device_mappings":
             continue
-        name, name_pos = module.attr_value(child.body, "device_name", tf_file)
-        device = Device(name if name is not None else UNKNOWN, tf_file.display, name_pos or child.pos)
-        ebs = child.body.block("ebs")
-        if ebs is not None:
-            device.size, _ = module.attr_value(ebs.body, "volume_size", tf_file)
-            device.encrypted, device.encrypted_pos = module.attr_value(ebs.body, "encrypted", tf_file)
-            device.kms_key_id, kms_pos = module.attr_value(ebs.body, "kms_key_id", tf_file)
-            device.snapshot_id, _ = module.attr_value(ebs.body, "snapshot_id", tf_file)
-            if device.encrypted_pos is None and kms_pos is not None:
-                device.encrypted_pos = kms_pos
-        devices.append(device)
+        devices.append(_lt_device(module, child.body, tf_file, Evaluator(ModuleEnv(module, tf_file)), child.pos))
+    return devices
+
+
+def _lt_device(module, body: Body, tf_file: TfFile, ev: Evaluator, pos: Position, element=None) -> Device:
+    """One `block_device_mappings` block (or a dynamic block's `content`, evaluated by `ev` with its
+    iterator bound; `element` = the iterated value, whose keys locate values that come from it)."""
+
+    def value(b: Body, name: str):
+        attr = b.attr(name)
+        if attr is None:
+            return None, None
+        where = attr.pos
+        node = attr.value
+        # `x = iterator.value.<key>`: the offending text is the element's key, where the team wrote it
+        if isinstance(node, Traversal) and isinstance(element, LDict) and node.steps and \
+                node.steps[-1][0] == "attr" and node.steps[-1][1] in element:
+            where = element.at(node.steps[-1][1])
+        return ev.eval(node), where
+
+    name, name_pos = value(body, "device_name")
+    name_file = tf_file.display
+    if isinstance(element, LDict) and name_pos is not None and body.attr("device_name") is not None \
+            and name_pos != body.attr("device_name").pos:
+        name_file = element.file_of("device_name") if "device_name" in element else element.file
+    device = Device(name if name is not None else UNKNOWN, name_file, name_pos or pos)
+    ebs = body.block("ebs")
+    if ebs is not None:
+        device.size, _ = value(ebs.body, "volume_size")
+        device.encrypted, device.encrypted_pos = value(ebs.body, "encrypted")
+        device.kms_key_id, kms_pos = value(ebs.body, "kms_key_id")
+        device.snapshot_id, _ = value(ebs.body, "snapshot_id")
+        if device.encrypted_pos is None and kms_pos is not None:
+            device.encrypted_pos = kms_pos
+    elif any(b.type == "dynamic" for b in body.blocks):
+        device.size = device.encrypted = device.kms_key_id = UNKNOWN
+    return device
+
+
+def _dynamic_devices(module, dyn: Block, tf_file: TfFile) -> list[Device]:
+    """`dynamic "block_device_mappings" { for_each = ...; content {...} }` over a known collection: one
+    device per element; an unknown collection is one unknown device (it may map /dev/xvdb)."""
+    unknown = [Device(UNKNOWN, tf_file.display, dyn.pos)]
+    content = dyn.body.block("content")
+    for_each = dyn.body.attr("for_each")
+    if content is None or for_each is None:
+        return unknown
+    iterator, _ = module.attr_value(dyn.body, "iterator", tf_file)
+    if iterator is not None:
+        name_attr = dyn.body.attr("iterator")
+        iterator = name_attr.value.root if isinstance(name_attr.value, Traversal) else known_str(iterator)
+        if not iterator:
+            return unknown
+    else:
+        iterator = dyn.labels[0]
+    ev = Evaluator(ModuleEnv(module, tf_file))
+    coll = ev.eval(for_each.value)
+    if isinstance(coll, dict):
+        pairs = list(coll.items())
+    elif isinstance(coll, list):
+        pairs = [(v, v) for v in coll]  # a list/set for_each: key and value are the element
+    else:
+        return unknown
+    devices = []
+    for key, element in pairs[: Evaluator.MAX_FOR_ITEMS]:
+        ev.scopes.append({iterator: {"key": key, "value": element}})
+        try:
+            where = coll.at(key) if isinstance(coll, LDict) else dyn.pos
+            devices.append(_lt_device(module, content.body, tf_file, ev, where, element))
+        finally:
+            ev.scopes.pop()
     return devices
 
 
@@ -959,6 +1061,7 @@ def load_modules(files) -> tuple[list, list]:
         groups.setdefault(key, []).append((cand, text, body))
     cache = LoadCache()
     resources: list = []
+    modules: list = []
     for key, members in groups.items():
         tf_files = [TfFile(c.display, Path(c.path).resolve() if c.path is not None else None, t, b)
                     for c, t, b in members if b is not None]
@@ -971,6 +1074,9 @@ def load_modules(files) -> tuple[list, list]:
             path=tf_files[0].display, format="terraform", address=f"module@{dir_display}", kind="module",
             files=tf_files, directory=directory, cache=cache,
         )
+        modules.append(module)
+    cache.register_callers(modules)
+    for module in modules:
         resources.append(module)
         try:
             analysis = module.analysis

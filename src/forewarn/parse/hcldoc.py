@@ -113,6 +113,19 @@ class UnaryOp(Node):
 
 
 @dataclass(eq=False)
+class ForExpr(Node):
+    """`[for v in coll : expr if cond]` / `{for k, v in coll : key => value... if cond}`."""
+
+    key_var: str | None  # the first name when two are given (index / map key)
+    value_var: str
+    collection: Node
+    key: Node | None  # None for a tuple `for`
+    value: Node
+    cond: Node | None = None
+    grouping: bool = False  # `...` after the value: values grouped into lists per key
+
+
+@dataclass(eq=False)
 class Other(Node):
     """A construct the evaluator does not model (for expressions, splats...): always UNKNOWN."""
 
@@ -424,6 +437,8 @@ class _Converter:
             if kind == "unary_op":
                 op = str(tree.children[0]).strip()
                 return UnaryOp(pos, op, self.expr(kids[-1]))
+            if kind in ("for_tuple_expr", "for_object_expr"):
+                return self.for_expr(tree, kind, pos)
         except (IndexError, ValueError, AttributeError, TypeError):
             return Other(pos, kind)
         return Other(pos, kind)
@@ -477,6 +492,28 @@ class _Converter:
         ):
             key_name = None
         return ObjectItem(key_node, key_name, self.expr(value_tree), self.pos(key_tree))
+
+    def for_expr(self, tree, kind, pos) -> Node:
+        kids = self.trees(tree)
+        intro = kids[0]
+        names = [self.name_of(k) for k in self.trees(intro) if k.data == "identifier"]
+        colls = [k for k in self.trees(intro) if k.data != "identifier"]
+        if not names or len(names) > 2 or len(colls) != 1:
+            return Other(pos, kind)
+        key_var, value_var = (names[0], names[1]) if len(names) == 2 else (None, names[0])
+        rest = kids[1:]
+        cond = None
+        if rest and rest[-1].data == "for_cond":
+            cond_kids = self.trees(rest[-1])
+            cond = self.expr(cond_kids[0]) if cond_kids else Other(self.pos(rest[-1]), "for_cond")
+            rest = rest[:-1]
+        grouping = any(isinstance(c, self.Token) and c.type == "ELLIPSIS" for c in tree.children)
+        if kind == "for_tuple_expr" and len(rest) == 1:
+            return ForExpr(pos, key_var, value_var, self.expr(colls[0]), None, self.expr(rest[0]), cond)
+        if kind == "for_object_expr" and len(rest) == 2:
+            return ForExpr(pos, key_var, value_var, self.expr(colls[0]), self.expr(rest[0]), self.expr(rest[1]),
+                           cond, grouping)
+        return Other(pos, kind)
 
     def call(self, tree, pos) -> Node:
         names = [self.name_of(c) for c in tree.children if isinstance(c, self.Tree) and c.data == "identifier"]
@@ -735,11 +772,13 @@ class Evaluator:
     """Evaluates AST nodes in an Env. Pure and total: any failure is UNKNOWN, never an exception."""
 
     MAX_DEPTH = 64
+    MAX_FOR_ITEMS = 256  # a `for` over more elements is UNKNOWN (keeps evaluation linear and small)
 
     def __init__(self, env: Env):
         self.env = env
         self.depth = 0
         self._expr_cache: dict = {}
+        self.scopes: list[dict] = []  # names bound by enclosing `for` expressions, innermost last
 
     def eval(self, node):
         if node is None:
@@ -771,7 +810,12 @@ class Evaluator:
         if isinstance(node, ObjectExpr):
             return self.object(node)
         if isinstance(node, Traversal):
+            for scope in reversed(self.scopes):
+                if node.root in scope:
+                    return self.apply_steps(scope[node.root], node.steps)
             return self.env.reference(node, self)
+        if isinstance(node, ForExpr):
+            return self.for_expr(node)
         if isinstance(node, IndexOf):
             return self.apply_steps(self.eval(node.base), node.steps)
         if isinstance(node, Call):
@@ -869,6 +913,55 @@ class Evaluator:
                     return UNKNOWN  # a computed key we cannot know: the whole map is unknown
             out[key] = self.eval(item.value)
             out.key_pos[key] = item.pos
+        return out
+
+    def for_expr(self, node: ForExpr):
+        """A `for` expression over a known list/map (e.g. node groups built per AZ or from a map of
+        settings). Any unknown element key, condition or collection makes the whole result UNKNOWN."""
+        coll = self.eval(node.collection)
+        if isinstance(coll, dict):
+            pairs = list(coll.items())
+        elif isinstance(coll, (list, tuple, set)) and not isinstance(coll, str):
+            pairs = list(enumerate(coll)) if not isinstance(coll, set) else [(v, v) for v in sorted(coll, key=repr)]
+        else:
+            return UNKNOWN
+        if len(pairs) > self.MAX_FOR_ITEMS:
+            return UNKNOWN
+        if node.key is None:
+            out = LList()
+            out.item_pos = []
+        else:
+            out = LDict()
+        out.file, out.pos = self.env.file, node.pos
+        for k, v in pairs:
+            scope = {node.value_var: v}
+            if node.key_var is not None:
+                scope[node.key_var] = k
+            self.scopes.append(scope)
+            try:
+                if node.cond is not None:
+                    keep = as_bool(self.eval(node.cond))
+                    if keep is None:
+                        return UNKNOWN
+                    if not keep:
+                        continue
+                value = self.eval(node.value)
+                if node.key is None:
+                    out.append(value)
+                    out.item_pos.append(node.value.pos)
+                    continue
+                key = to_text(self.eval(node.key))
+                if key is None:
+                    return UNKNOWN
+                if node.grouping:
+                    out.setdefault(key, LList()).append(value)
+                elif key in out:
+                    return UNKNOWN  # Terraform refuses duplicate keys without `...`
+                else:
+                    out[key] = value
+                out.key_pos[key] = node.key.pos
+            finally:
+                self.scopes.pop()
         return out
 
     def apply_steps(self, value, steps):
