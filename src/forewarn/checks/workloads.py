@@ -77,20 +77,25 @@ def _lifecycle_pre_stop(container: dict):
 
 
 # --- K8S001 / K8S004: Service-backed containers ------------------------------------------------------------
-@template("prestop-missing")
-def prestop_missing(obj, ctx, rule):
-    """Ravelin: SIGTERM and endpoint removal start together; without a preStop delay the process exits
-    while load balancers still send it traffic (KNOWLEDGE.md 3)."""
+def _served_user_containers(obj, ctx, rule):
+    """(the first backing Service, container) for each serving container that is not a proxy sidecar."""
     if not _templated(obj):
         return
     services = service_backed(obj, ctx)
     if not services:
         return
     sidecars = _sidecar_names(rule)
-    grace = obj.grace_period()
     for _, container in serving_containers(obj, ctx):
-        if _name(container) in sidecars:
-            continue
+        if _name(container) not in sidecars:
+            yield services[0], container
+
+
+@template("prestop-missing")
+def prestop_missing(obj, ctx, rule):
+    """Ravelin: SIGTERM and endpoint removal start together; without a preStop delay the process exits
+    while load balancers still send it traffic (KNOWLEDGE.md 3)."""
+    grace = obj.grace_period()
+    for service, container in _served_user_containers(obj, ctx, rule):
         has, _ = _lifecycle_pre_stop(container)
         if has is not False:
             continue
@@ -98,7 +103,7 @@ def prestop_missing(obj, ctx, rule):
             "shorter than terminationGracePeriodSeconds"
         yield rule.finding(
             obj, _container_pos(container),
-            f"container '{_name(container)}' of {_what(obj)} serves {service_label(services[0])} but has no "
+            f"container '{_name(container)}' of {_what(obj)} serves {service_label(service)} but has no "
             f"lifecycle.preStop: on every rollout or scale-down it gets SIGTERM while load balancers still "
             f"route to it (502s). Add a preStop that waits for endpoint removal, e.g. "
             f"`preStop: {{sleep: {{seconds: 10}}}}` (Kubernetes >= 1.30) or `exec: {{command: [sleep, \"10\"]}}`, "
@@ -110,18 +115,12 @@ def prestop_missing(obj, ctx, rule):
 @template("readiness-probe-missing")
 def readiness_probe_missing(obj, ctx, rule):
     """Without a readinessProbe a container receives Service traffic as soon as it starts (INCIDENTS 004)."""
-    if not _templated(obj):
-        return
-    services = service_backed(obj, ctx)
-    if not services:
-        return
-    sidecars = _sidecar_names(rule)
-    for _, container in serving_containers(obj, ctx):
-        if _name(container) in sidecars or container.get("readinessProbe") is not None:
+    for service, container in _served_user_containers(obj, ctx, rule):
+        if container.get("readinessProbe") is not None:
             continue
         yield rule.finding(
             obj, _container_pos(container),
-            f"container '{_name(container)}' of {_what(obj)} serves {service_label(services[0])} but has no "
+            f"container '{_name(container)}' of {_what(obj)} serves {service_label(service)} but has no "
             f"readinessProbe: it gets traffic as soon as the process starts and keeps getting it while it "
             f"cannot answer. Add a readinessProbe (httpGet on a health endpoint, or tcpSocket on the port).",
             snippet=f"{obj.address}:{_name(container)}",
