@@ -15,6 +15,7 @@ from decimal import Decimal
 from ..findings import Position
 from ..model.kubernetes import K8sObject, as_list, as_map, selector_matches
 from ..model.workloads import (
+    has_own_pod_template,
     BATCH_AND_NODE_KINDS, REPLICA_KINDS, app_containers, autoscaler_min, autoscalers_for, is_kind,
     is_replica_workload, limit_range_defaults, native_sidecars, replicas_fight_autoscaler, replicas_position,
     replicas_value, service_backed, service_label, serving_containers, uses_workload_ref,
@@ -27,11 +28,6 @@ DEFAULT_SIDECARS = ("istio-proxy", "linkerd-proxy")
 
 
 # --- shared helpers ---------------------------------------------------------------------------------------
-def _templated(obj) -> bool:
-    """A replica workload whose pod template this object itself carries (not a Rollout's workloadRef)."""
-    return is_replica_workload(obj) and not uses_workload_ref(obj) and obj.pod_template() is not None
-
-
 def _name(container: dict) -> str:
     return str(container.get("name") or "?")
 
@@ -78,9 +74,9 @@ def _lifecycle_pre_stop(container: dict):
 
 # --- K8S001 / K8S004: Service-backed containers ------------------------------------------------------------
 def _served_user_containers(obj, ctx, rule):
-    """(the first backing Service, container) for each serving container that is not a proxy sidecar."""
-    if not _templated(obj):
-        return
+    """(the first backing Service, container) for each serving container that is not a proxy sidecar.
+
+    `service_backed` is empty for objects without a pod template of their own."""
     services = service_backed(obj, ctx)
     if not services:
         return
@@ -161,7 +157,7 @@ def _grace_text(obj) -> str:
 def prestop_exceeds_grace_period(obj, ctx, rule):
     """The preStop hook's time counts against the grace period: a sleep as long as the period leaves the
     app no time to drain before SIGKILL (KNOWLEDGE.md 3)."""
-    if not _templated(obj):
+    if not has_own_pod_template(obj):
         return
     grace = obj.grace_period()
     if grace is None:
@@ -183,7 +179,7 @@ def prestop_exceeds_grace_period(obj, ctx, rule):
 @template("prestop-sleep-rejected")
 def prestop_sleep_rejected(obj, ctx, rule):
     """The API validates `preStop.sleep.seconds <= terminationGracePeriodSeconds` (KNOWLEDGE.md 3)."""
-    if not _templated(obj):
+    if not has_own_pod_template(obj):
         return
     grace = obj.grace_period()
     if grace is None:
@@ -218,7 +214,7 @@ def _labels_text(labels: dict) -> str:
 def replicas_not_spread(obj, ctx, rule):
     """Moonlight: three replicas of a CPU-heavy Deployment on one node took each other down. The default
     spreading (hostname maxSkew 3, ScheduleAnyway) allows exactly that (KNOWLEDGE.md 6)."""
-    if not _templated(obj):
+    if not has_own_pod_template(obj):
         return
     replicas = replicas_value(obj)
     count, source = (replicas, "spec.replicas") if replicas is not None else (0, "")
@@ -290,7 +286,7 @@ def replicas_fight_autoscaler_check(obj, ctx, rule):
 def spread_selector_misses_own_pods(obj, ctx, rule):
     """A spread constraint counts only pods its labelSelector selects: if that is not the workload's own
     pods, placing a replica never changes the skew and nothing is spread (KNOWLEDGE.md 6)."""
-    if not _templated(obj):
+    if not has_own_pod_template(obj):
         return
     constraints = obj.pod_spec().get("topologySpreadConstraints")
     if not isinstance(constraints, list):
@@ -341,7 +337,7 @@ def _set(mapping: dict, key: str) -> bool:
 def cpu_limit_request_ratio(obj, ctx, rule):
     """A CPU limit far above the request lets one pod burst far past what the scheduler reserved, starving
     its neighbours and the kubelet (INCIDENTS 004: 10x starved nodes; 2x-5x suggested)."""
-    if not _templated(obj):
+    if not has_own_pod_template(obj):
         return
     max_ratio = rule.params.get("max_ratio", 5)
     if isinstance(max_ratio, bool) or not isinstance(max_ratio, (int, float)):
@@ -408,7 +404,7 @@ def resources_unset(obj, ctx, rule):
 def ephemeral_storage_unbounded(obj, ctx, rule):
     """Without an ephemeral-storage limit a container's logs and scratch files can fill the node's disk,
     and DiskPressure evicts every pod there (INCIDENTS 000, 002)."""
-    if not _templated(obj):
+    if not has_own_pod_template(obj):
         return
     _, default_limits = limit_range_defaults(obj, ctx)
     if "ephemeral-storage" in default_limits:

@@ -63,6 +63,11 @@ def uses_workload_ref(obj: K8sObject) -> bool:
     return obj.kind == "Rollout" and isinstance(obj.spec.get("workloadRef"), dict)
 
 
+def has_own_pod_template(obj: K8sObject) -> bool:
+    """A replica workload whose pod template this object itself carries (not a Rollout's workloadRef)."""
+    return is_replica_workload(obj) and not uses_workload_ref(obj) and obj.pod_template() is not None
+
+
 def is_metrics_port_name(name) -> bool:
     return isinstance(name, str) and "metrics" in name.lower()
 
@@ -276,7 +281,7 @@ def service_backed(obj: K8sObject, ctx) -> list[K8sObject]:
     if key in idx.backed_memo:
         return idx.backed_memo[key]
     result: list[K8sObject] = []
-    if is_replica_workload(obj) and not uses_workload_ref(obj) and obj.pod_template() is not None:
+    if has_own_pod_template(obj):
         if not idx.any_service:
             if any(_port_numbers_and_names(c, metrics=False) for _, c in app_containers(obj)):
                 result = [NO_SERVICE_IN_SCAN]
