@@ -5,7 +5,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .model.base import Resource
-from .model.kubernetes import K8sObject, dig
+from .model.kubernetes import K8sObject
+from .model.webhooks import WEBHOOK_KINDS, webhooks
 
 
 @dataclass
@@ -29,11 +30,11 @@ class Context:
                 ctx.services_by_ns[res.namespace].append(res)
             elif res.kind == "Namespace":
                 ctx.namespaces[res.name] = res
-            elif res.kind in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"):
-                for hook in res.data.get("webhooks") if isinstance(res.data.get("webhooks"), list) else ():
-                    svc = dig(hook, "clientConfig", "service")
-                    if isinstance(svc, dict) and svc.get("name"):
-                        ctx.webhook_services.add((str(svc.get("namespace") or ""), str(svc["name"])))
+            elif res.kind in WEBHOOK_KINDS:
+                for hook in webhooks(res):
+                    service = hook.service()
+                    if service is not None:
+                        ctx.webhook_services.add(service[:2])
         return ctx
 
     def cached(self, key: str, build):
