@@ -24,11 +24,13 @@ def test_every_rule_has_expect_and_ok_fixtures(catalog):
     assert not missing_ok, f"rules without an `# ok:` fixture (the near-miss): {missing_ok}"
 
 
-def test_codes_are_unique_and_names_kebab(catalog):
-    names = [r.name for r in catalog.rules.values()]
+def test_rule_files_are_named_after_codes_and_names_are_kebab(catalog):
+    import re
+
     assert len(catalog.rules) >= 1
     for rule in catalog.rules.values():
         assert rule.source.endswith(f"{rule.code}.yaml"), f"{rule.source} must be named after its code"
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule.name), f"{rule.code}: name {rule.name!r} is not kebab-case"
 
 
 def _rules(catalog):

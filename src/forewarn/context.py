@@ -52,7 +52,3 @@ class Context:
         for kind in kinds:
             out.extend(self.by_kind.get(kind, ()))
         return out
-
-    @property
-    def has_services(self) -> bool:
-        return any(self.services_by_ns.values())

@@ -31,8 +31,6 @@ class Position(NamedTuple):
     line: int
     column: int = 1
 
-    def shifted(self, lines: int) -> "Position":
-        return Position(self.line + lines, self.column)
 
 
 @dataclass

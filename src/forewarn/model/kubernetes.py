@@ -4,21 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..findings import Position
-from ..parse.yamldoc import YList, YMap
+from ..parse.yamldoc import YMap
 from .base import Resource
 
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "Job", "CronJob", "Rollout", "Pod"}
-SERVED_KINDS = {"Deployment", "StatefulSet", "ReplicaSet", "Rollout"}  # can be Service-backed replicas
-
-# Kinds that live outside namespaces (a `namespace` on these never matches anything).
-CLUSTER_SCOPED_KINDS = {
-    "Namespace", "Node", "PersistentVolume", "StorageClass", "CustomResourceDefinition", "ClusterRole",
-    "ClusterRoleBinding", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "APIService",
-    "PriorityClass", "IngressClass", "RuntimeClass", "CSIDriver", "CSINode", "VolumeAttachment",
-    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicy",
-    "MutatingAdmissionPolicyBinding", "ComponentStatus", "CertificateSigningRequest", "ClusterIssuer",
-    "NodePool", "EC2NodeClass", "NodeClaim", "ClusterSecretStore", "FlowSchema", "PriorityLevelConfiguration",
-}
 
 
 def as_map(value) -> dict:
@@ -39,19 +28,6 @@ def dig(data, *keys):
         else:
             return None
     return data
-
-
-def pos_of(container, key) -> Position:
-    """Position of the *key* in a mapping (or item in a list); the container's position if unknown."""
-    if isinstance(container, YMap):
-        return container.at(key)
-    if isinstance(container, YList):
-        return container.at(key)
-    return Position(1, 1)
-
-
-def start_of(node, fallback: Position | None = None) -> Position:
-    return getattr(node, "pos", None) or fallback or Position(1, 1)
 
 
 @dataclass

@@ -59,15 +59,6 @@ class YList(list):
         return self.item_pos[index] if 0 <= index < len(self.item_pos) else self.pos
 
 
-def position_of(container, key) -> Position:
-    """Position of `container[key]` (value), falling back to the container's own position."""
-    if isinstance(container, YMap):
-        return container.val_pos.get(key, container.pos)
-    if isinstance(container, YList):
-        return container.at(key)
-    return Position(1, 1)
-
-
 @dataclass
 class YamlDocument:
     index: int  # 0-based document index in the stream
