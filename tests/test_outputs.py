@@ -195,6 +195,20 @@ def test_text_groups_by_file_with_frame_help_and_summary_table(repo):
     assert "1 suppressed" in out and "\x1b[" not in out
 
 
+def test_text_summary_is_one_line_however_deep_the_repository(tmp_path):
+    """CI clones into deep paths; the summary names the context root and must not wrap at 110 columns
+    (a wrapped "1\nsuppressed" broke a grep, and CI, once)."""
+    deep = tmp_path / ("very-long-directory-name-" * 6) / "repo"
+    (deep / "apps").mkdir(parents=True)
+    (deep / ".git").mkdir()
+    (deep / "apps" / "cart.yaml").write_text(
+        "# forewarn: ignore-file[K8S001] behind a TCP load balancer\n" + DEPLOYMENT.format(name="cart"))
+    (deep / "apps" / "other.yaml").write_text(DEPLOYMENT.format(name="other"))
+    proc = forewarn("apps/cart.yaml", "--context", str(deep), cwd=deep)
+    last = proc.stdout.splitlines()[-1]
+    assert len(last) > 110 and last.startswith("forewarn: 1 file(s)") and last.endswith("1 suppressed"), proc.stdout
+
+
 def test_text_frame_for_a_template_read_from_disk(tmp_path):
     """Findings in a template rendered by templatefile() show its lines even though no loader kept its text."""
     from forewarn.findings import Finding, Severity

@@ -77,7 +77,8 @@ def render_text(result, color: bool = False) -> str:
     if getattr(result, "context_root", None) and result.context_files > result.files_read:
         context = f" (index built from {result.context_files} file(s) under {result.context_root})"
     console.print(Text(f"forewarn: {result.files_read} file(s), {result.resources} resource(s){context}: {summary}"
-                       + ("" if not extra else "; " + "; ".join(extra)), style="bold"))
+                       + ("" if not extra else "; " + "; ".join(extra)), style="bold"),
+                  soft_wrap=True)  # one line whatever the path length: scripts and CI logs grep it
     return "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())
 
 
