@@ -207,6 +207,9 @@ def test_text_summary_is_one_line_however_deep_the_repository(tmp_path):
     proc = forewarn("apps/cart.yaml", "--context", str(deep), cwd=deep)
     last = proc.stdout.splitlines()[-1]
     assert len(last) > 110 and last.startswith("forewarn: 1 file(s)") and last.endswith("1 suppressed"), proc.stdout
+    located = forewarn(str(deep / "apps" / "other.yaml"), cwd=tmp_path).stdout
+    assert re.search(r"^  (very-long-directory-name-){6}/repo/apps/other.yaml:\d+:\d+: warning K8S001 prestop-missing$",
+                     located, re.M), located
 
 
 def test_text_frame_for_a_template_read_from_disk(tmp_path):

@@ -26,14 +26,14 @@ def render_text(result, color: bool = False) -> str:
     for f in active:
         if f.path != current:
             current = f.path
-            console.print(Text(f.path, style="bold underline"))
+            console.print(Text(f.path, style="bold underline"), soft_wrap=True)
         sev = str(f.severity)
         head = Text()
         head.append(f"  {f.path}:{f.line}:{f.column}: ", style="dim")  # clickable in terminals and IDEs
         head.append(f"{sev} ", style=_STYLE[sev])
         head.append(f"{f.code} ", style="bold")
         head.append(f.name, style="bold")
-        console.print(head)
+        console.print(head, soft_wrap=True)  # a wrapped location is no longer clickable
         console.print(Padding(Text(f.message), (0, 0, 0, 4), expand=False))
         frame = _frame(_text_of(result, f.path), f.line, f.column)
         if frame:
