@@ -46,6 +46,7 @@ from ..parse.hcldoc import (
     iter_nodes,
     Template,
     as_bool,
+    as_number,
     is_known,
     known_str,
     parse_hcl,
@@ -78,6 +79,16 @@ class TfFile:
 
 
 # ======================================================================================== analysis
+@dataclass
+class Instance:
+    """One instance of a `for_each`/`count` block: its address suffix (`["general"]`, `[0]`), the names
+    it binds (`each`, `count`; an empty scope leaves them unknown; None = not a repeated block) and its key."""
+
+    suffix: str
+    scope: dict | None
+    key: object = None
+
+
 @dataclass
 class Evidence:
     """Why forewarn believes a node runs Bottlerocket (and whether it is an NVIDIA variant)."""
@@ -239,15 +250,45 @@ class TerraformModule(Resource):
         return self._modules
 
     # -------------------------------------------------------------- evaluation
-    def evaluate(self, node, tf_file: TfFile):
-        return Evaluator(ModuleEnv(self, tf_file)).eval(node)
+    def evaluate(self, node, tf_file: TfFile, instance: "Instance | None" = None):
+        return self.evaluator(tf_file, instance).eval(node)
 
-    def attr_value(self, body: Body, name: str, tf_file: TfFile):
+    def evaluator(self, tf_file: TfFile, instance: "Instance | None" = None) -> Evaluator:
+        """An evaluator for one file of the module, with `each`/`count` bound when `instance` says so."""
+        ev = Evaluator(ModuleEnv(self, tf_file))
+        if instance is not None and instance.scope:
+            ev.scopes.append(instance.scope)
+        return ev
+
+    def attr_value(self, body: Body, name: str, tf_file: TfFile, instance: "Instance | None" = None):
         """(value, position) of an attribute; (None, None) when absent."""
         attr = body.attr(name)
         if attr is None:
             return None, None
-        return self.evaluate(attr.value, tf_file), attr.pos
+        return self.evaluate(attr.value, tf_file, instance), attr.pos
+
+    def instances(self, block: Block, tf_file: TfFile) -> list["Instance"]:
+        """The instances a `resource`/`module` block declares: one per `for_each` element or `count` index
+        when the collection is known (none for an empty one or `count = 0`); a single instance, with
+        `each`/`count` unknown, otherwise."""
+        for_each = block.body.attr("for_each")
+        count = block.body.attr("count")
+        if for_each is not None:
+            coll = self.evaluate(for_each.value, tf_file)
+            if isinstance(coll, dict):
+                pairs = list(coll.items())
+            elif isinstance(coll, list) and all(isinstance(v, str) for v in coll):
+                pairs = [(v, v) for v in dict.fromkeys(coll)]  # toset(): key and value are the element
+            else:
+                return [Instance("", {})]
+            return [Instance(f'["{k}"]', {"each": {"key": k, "value": v}}, k)
+                    for k, v in pairs[: Evaluator.MAX_FOR_ITEMS]]
+        if count is not None:
+            n = as_number(self.evaluate(count.value, tf_file))
+            if n is None or n != int(n) or n < 0:
+                return [Instance("", {})]
+            return [Instance(f"[{i}]", {"count": {"index": i}}, i) for i in range(min(int(n), Evaluator.MAX_FOR_ITEMS))]
+        return [Instance("", None)]
 
     def local(self, name: str):
         self.index()
@@ -386,10 +427,13 @@ class ModuleEnv(Env):
             key = (root, steps[0][1])
             if key in self.module._resources:
                 rest = steps[1:]
+                key = None
                 if rest and rest[0][0] == "index":  # count / for_each instance
+                    key = ev.eval(rest[0][1])
+                    key = key if isinstance(key, (str, int)) and not isinstance(key, bool) else UNKNOWN
                     rest = rest[1:]
                 attr = rest[0][1] if rest and rest[0][0] == "attr" else ""
-                return BlockRef(root, steps[0][1], attr, self.file, node.pos)
+                return BlockRef(root, steps[0][1], attr, self.file, node.pos, key)
         return UNKNOWN
 
     def data_reference(self, steps, node):
@@ -627,32 +671,40 @@ def _analyse(module: TerraformModule) -> Analysis:
     lt_names: dict[str, str] = {}
     docs: list[tuple[Doc, Storage, str]] = []
 
-    # --- launch templates
+    # --- launch templates: one Storage per instance (`for_each` / `count` over known collections)
     for tf_file, block in module.resources_of("aws_launch_template"):
         name = block.labels[1]
-        storage = Storage(f"aws_launch_template.{name}", tf_file.display, block.pos)
-        storage.devices = _lt_devices(module, block, tf_file)
-        user_data, _ = module.attr_value(block.body, "user_data", tf_file)
-        if user_data is not None:
-            storage.user_data.append(user_data)
-            ev = user_data_evidence(user_data, "")
+        instances = module.instances(block, tf_file)
+        for inst in instances:
+            storage = Storage(f"aws_launch_template.{name}{inst.suffix}", tf_file.display, block.pos)
+            storage.devices = _lt_devices(module, block, tf_file, inst)
+            user_data, _ = module.attr_value(block.body, "user_data", tf_file, inst)
+            if user_data is not None:
+                storage.user_data.append(user_data)
+                ev = user_data_evidence(user_data, "")
+                if ev:
+                    storage.evidence.append(ev)
+                if isinstance(user_data, Doc):
+                    docs.append((user_data, storage, f"user_data of {storage.address}"))
+            image, _ = module.attr_value(block.body, "image_id", tf_file, inst)
+            ev = image_evidence(image, "image_id from ")
             if ev:
                 storage.evidence.append(ev)
-            if isinstance(user_data, Doc):
-                docs.append((user_data, storage, f"user_data of {storage.address}"))
-        image, _ = module.attr_value(block.body, "image_id", tf_file)
-        ev = image_evidence(image, "image_id from ")
-        if ev:
-            storage.evidence.append(ev)
-        lt_name, _ = module.attr_value(block.body, "name", tf_file)
-        if known_str(lt_name):
-            lt_names[lt_name] = name
-        launch_templates[name] = storage
-        out.storages.append(storage)
+            lt_name, _ = module.attr_value(block.body, "name", tf_file, inst)
+            if known_str(lt_name):
+                lt_names[lt_name] = (name, inst.key)
+            launch_templates[(name, inst.key)] = storage
+            out.storages.append(storage)
+        if len(instances) == 1:
+            launch_templates[(name, None)] = launch_templates[(name, instances[0].key)]
 
     def linked_template(value) -> Storage | None:
+        """The launch template instance a reference names; None when it cannot be known."""
         if isinstance(value, BlockRef) and value.type == "aws_launch_template":
-            return launch_templates.get(value.name)
+            if value.key is UNKNOWN:  # `x[each.key]` from a block whose instances are unknown
+                same = {id(s): s for (n, _), s in launch_templates.items() if n == value.name}
+                return next(iter(same.values())) if len(same) == 1 else None
+            return launch_templates.get((value.name, value.key))
         s = known_str(value)
         if s and s in lt_names:
             return launch_templates.get(lt_names[s])
@@ -660,33 +712,41 @@ def _analyse(module: TerraformModule) -> Analysis:
 
     # --- aws_eks_node_group
     for tf_file, block in module.resources_of("aws_eks_node_group"):
-        address = f"aws_eks_node_group.{block.labels[1]}"
-        evidence = []
-        ami_type, _ = module.attr_value(block.body, "ami_type", tf_file)
-        ev = ami_type_evidence(ami_type, "")
-        if ev:
-            evidence.append(ev)
-        release, release_pos = module.attr_value(block.body, "release_version", tf_file)
-        ev = image_evidence(release, "release_version from ")
-        if ev:
-            evidence.append(ev)
-        if isinstance(release, SsmParameter):
-            out.pins.append(ReleasePin(address, "release_version", tf_file.display, release_pos, release,
-                                       _ignores(block, "release_version")))
-        lt_block = block.body.block("launch_template")
-        if lt_block is not None:
-            for key in ("id", "name"):
-                value, _ = module.attr_value(lt_block.body, key, tf_file)
-                target = linked_template(value)
-                if target is not None:
-                    target.users.append(address)
-                    target.evidence.extend(Evidence(f"{address}: {e.text}", e.nvidia, e.rank) for e in evidence)
-                    break
+        for inst in module.instances(block, tf_file):
+            address = f"aws_eks_node_group.{block.labels[1]}{inst.suffix}"
+            evidence = []
+            ami_type, _ = module.attr_value(block.body, "ami_type", tf_file, inst)
+            ev = ami_type_evidence(ami_type, "")
+            if ev:
+                evidence.append(ev)
+            release, release_pos = module.attr_value(block.body, "release_version", tf_file, inst)
+            ev = image_evidence(release, "release_version from ")
+            if ev:
+                evidence.append(ev)
+            if isinstance(release, SsmParameter):
+                out.pins.append(ReleasePin(address, "release_version", tf_file.display, release_pos, release,
+                                           _ignores(block, "release_version")))
+            lt_block = block.body.block("launch_template")
+            if lt_block is not None:
+                for key in ("id", "name"):
+                    value, _ = module.attr_value(lt_block.body, key, tf_file, inst)
+                    target = linked_template(value)
+                    if target is not None:
+                        target.users.append(address)
+                        target.evidence.extend(Evidence(f"{address}: {e.text}", e.nvidia, e.rank)
+                                               for e in evidence)
+                        break
 
     # --- terraform-aws-eks modules
     for tf_file, block in module.modules:
         for entry in _eks_entries(module, tf_file, block):
             _analyse_entry(module, entry, out, docs, linked_template)
+
+    # instances of one block share its text: one pin per place written and parameter read
+    unique = {}
+    for pin in out.pins:
+        unique.setdefault((pin.file, pin.pos, repr(pin.parameter.name)), pin)
+    out.pins = list(unique.values())
 
     # --- account-wide EBS encryption
     for tf_file, block in module.resources_of("aws_ebs_encryption_by_default"):
@@ -749,15 +809,15 @@ def _ignores(block: Block, attribute: str) -> bool:
     return False
 
 
-def _lt_devices(module: TerraformModule, block: Block, tf_file: TfFile) -> list[Device] | None:
+def _lt_devices(module: TerraformModule, block: Block, tf_file: TfFile, inst: Instance) -> list[Device] | None:
     devices = []
     for child in block.body.blocks:
         if child.type == "dynamic" and child.labels and child.labels[0] == "block_device_mappings":
-            devices.extend(_dynamic_devices(module, child, tf_file))
+            devices.extend(_dynamic_devices(module, child, tf_file, inst))
             continue
         if child.type != "block_device_mappings":
             continue
-        devices.append(_lt_device(module, child.body, tf_file, Evaluator(ModuleEnv(module, tf_file)), child.pos))
+        devices.append(_lt_device(module, child.body, tf_file, module.evaluator(tf_file, inst), child.pos))
     return devices
 
 
@@ -796,7 +856,7 @@ def _lt_device(module, body: Body, tf_file: TfFile, ev: Evaluator, pos: Position
     return device
 
 
-def _dynamic_devices(module, dyn: Block, tf_file: TfFile) -> list[Device]:
+def _dynamic_devices(module, dyn: Block, tf_file: TfFile, inst: Instance) -> list[Device]:
     """`dynamic "block_device_mappings" { for_each = ...; content {...} }` over a known collection: one
     device per element; an unknown collection is one unknown device (it may map /dev/xvdb)."""
     unknown = [Device(UNKNOWN, tf_file.display, dyn.pos)]
@@ -804,15 +864,15 @@ def _dynamic_devices(module, dyn: Block, tf_file: TfFile) -> list[Device]:
     for_each = dyn.body.attr("for_each")
     if content is None or for_each is None:
         return unknown
-    iterator, _ = module.attr_value(dyn.body, "iterator", tf_file)
-    if iterator is not None:
-        name_attr = dyn.body.attr("iterator")
-        iterator = name_attr.value.root if isinstance(name_attr.value, Traversal) else known_str(iterator)
+    name_attr = dyn.body.attr("iterator")
+    if name_attr is not None:
+        iterator = name_attr.value.root if isinstance(name_attr.value, Traversal) else \
+            known_str(module.evaluate(name_attr.value, tf_file))
         if not iterator:
             return unknown
     else:
         iterator = dyn.labels[0]
-    ev = Evaluator(ModuleEnv(module, tf_file))
+    ev = module.evaluator(tf_file, inst)
     coll = ev.eval(for_each.value)
     if isinstance(coll, dict):
         pairs = list(coll.items())
@@ -886,10 +946,11 @@ def _eks_entries(module: TerraformModule, tf_file: TfFile, block: Block):
         return
     mod_name = block.labels[0]
     if kind in ("mng", "smng"):
-        values = {}
-        for name, attr in block.body.attributes.items():
-            values[name] = (module.evaluate(attr.value, tf_file), tf_file.display, attr.pos)
-        yield Entry(f"module.{mod_name}", tf_file.display, block.pos, values, None, kind == "smng")
+        for inst in module.instances(block, tf_file):
+            values = {}
+            for name, attr in block.body.attributes.items():
+                values[name] = (module.evaluate(attr.value, tf_file, inst), tf_file.display, attr.pos)
+            yield Entry(f"module.{mod_name}{inst.suffix}", tf_file.display, block.pos, values, None, kind == "smng")
         return
     for attr_name, defaults_name, self_managed in (
         ("eks_managed_node_groups", "eks_managed_node_group_defaults", False),

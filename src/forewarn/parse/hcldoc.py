@@ -680,6 +680,7 @@ class BlockRef:
     attr: str
     file: str = ""
     pos: Position = Position(1, 1)
+    key: object = None  # the instance (`x[each.key]`, `x[0]`): None when not indexed, UNKNOWN when unknown
 
     @property
     def address(self) -> str:
