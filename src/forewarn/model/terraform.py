@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import json
 import os
 import re
@@ -218,6 +219,8 @@ class TerraformModule(Resource):
         self._in_progress: set = set()
         self._tfvars: dict | None = None
         self._indexed = False
+        self._binding = None  # (bound caller, its file, the module block, the call's Instance)
+        self._views: list | None = None
 
     def __repr__(self) -> str:
         return f"TerraformModule({self.address!r}, files={[f.display for f in self.files]!r})"
@@ -309,7 +312,13 @@ class TerraformModule(Resource):
         self.index()
         if name in self._var_values:
             return self._var_values[name]
-        callers = self.cache.callers.get(str(self.directory)) if self.cache is not None and self.directory else None
+        if self._binding is not None:
+            caller, tf_file, block, inst = self._binding
+            attr = block.body.attr(name)
+            value = caller.evaluate(attr.value, tf_file, inst) if attr is not None else self._default(name)
+            self._var_values[name] = value
+            return value
+        callers = self._callers()
         if callers:
             value = self._value_from_callers(name, callers)
             self._var_values[name] = value
@@ -388,11 +397,58 @@ class TerraformModule(Resource):
                 values[var_name] = Evaluator(ModuleEnv(self, tf_file, literal_only=True)).eval(attr.value)
         return values
 
+    def _callers(self) -> list:
+        if self.cache is None or self.directory is None:
+            return []
+        return self.cache.callers.get(str(self.directory)) or []
+
+    # -------------------------------------------------------------- module calls
+    MAX_VIEWS = 64
+
+    def views(self, depth: int = 0) -> list["TerraformModule"]:
+        """This module as each scanned call instantiates it: one view per `module` block calling it, per
+        instance of that block (`for_each`/`count`), per view of the caller (modules calling modules), with
+        the call's arguments as its variables. Calls passing different values are judged separately, not
+        collapsed to unknown. A module nobody in the scan calls is a root: itself."""
+        if self._binding is not None:
+            return [self]
+        if self._views is not None:
+            return self._views
+        callers = self._callers()
+        if not callers or depth > 8:
+            return [self]
+        out: list[TerraformModule] = []
+        for caller, tf_file, block in callers:
+            for view in caller.views(depth + 1):
+                for inst in view.instances(block, tf_file):
+                    if len(out) < self.MAX_VIEWS:
+                        out.append(self._bind(view, tf_file, block, inst))
+        if depth == 0:
+            self._views = out
+        return out
+
+    def _bind(self, caller: "TerraformModule", tf_file: TfFile, block: Block, inst: Instance) -> "TerraformModule":
+        view = copy.copy(self)
+        view.__post_init__()  # fresh indexes and value caches
+        view._binding = (caller, tf_file, block, inst)
+        view._analysis = None
+        prefix = caller.call_prefix()
+        view.address = f"{prefix}module.{block.labels[0] if block.labels else '?'}{inst.suffix}"
+        return view
+
+    def call_prefix(self) -> str:
+        """`module.a["x"].` for a view (the address prefix of what it declares); "" for a root."""
+        return f"{self.address}." if self._binding is not None else ""
+
     # -------------------------------------------------------------- analysis
     @property
     def analysis(self) -> Analysis:
         if self._analysis is None:
-            self._analysis = _analyse(self)
+            views = self.views()
+            if views == [self]:
+                self._analysis = _analyse(self)
+            else:
+                self._analysis = _merge([_analyse(v) for v in views], [v.call_prefix() for v in views])
         return self._analysis
 
 
@@ -783,6 +839,32 @@ def _analyse(module: TerraformModule) -> Analysis:
             out.settings.append(res)
         if problem is not None:
             out.problems.append(problem)
+    return out
+
+
+def _merge(analyses: list[Analysis], prefixes: list[str]) -> Analysis:
+    """One module's analyses under several calls: findings at the same text from equal values then agree
+    (and are deduplicated by the scan); addresses say which call when there are several."""
+    out = Analysis()
+    settings_seen = set()
+    for i, a in enumerate(analyses):
+        prefix = prefixes[i]
+        for storage in a.storages:
+            storage.address = prefix + storage.address
+            storage.users = [prefix + u for u in storage.users]
+            out.storages.append(storage)
+        for pin in a.pins:
+            pin.address = prefix + pin.address
+            out.pins.append(pin)
+        for res in a.settings:
+            key = (res.path, res.line_offset, res.column_offset, getattr(res, "template_file", None),
+                   repr(getattr(res, "data", None)))
+            if key not in settings_seen:
+                settings_seen.add(key)
+                out.settings.append(res)
+        out.problems.extend(p for p in a.problems if p not in out.problems)
+        out.ebs_default_encryption.extend(a.ebs_default_encryption)
+        out.rendered |= a.rendered
     return out
 
 
