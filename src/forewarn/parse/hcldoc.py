@@ -869,6 +869,10 @@ class Evaluator:
     def heredoc(self, node: Heredoc) -> Doc:
         """The heredoc's value as a Doc that keeps its position (for embedded documents)."""
         text = node.body
+        if "%{" in text:  # directives first: their conditions are expressions of this scope
+            from .tomldoc import resolve_directives
+
+            text = resolve_directives(text, lambda source: self.eval(self._parsed(source)), [])
         variables: dict = {}
         template_text = text
         if "${" in text:

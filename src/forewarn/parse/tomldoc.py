@@ -98,6 +98,8 @@ def render_template(text: str, variables: dict | None = None) -> Rendered:
     out = Rendered(text)
     if "${" not in text and "%{" not in text:
         return out
+    if "%{" in text:
+        text = _resolve_directives(text, variables, out)
     pieces = []
     last = 0
     for m in _PLACEHOLDER.finditer(text):
@@ -124,6 +126,10 @@ def render_template(text: str, variables: dict | None = None) -> Rendered:
             if in_string:
                 rep = str(value).lower() if isinstance(value, bool) else str(value)
                 rep = rep.replace("\\", "\\\\").replace('"', '\\"')
+            elif isinstance(value, str):
+                # templatefile() inserts a string verbatim: `enabled = ${admin}` with admin = "true" renders
+                # `enabled = true`; a multi-line value would move the lines after it, so it stays unknown
+                rep = value if "\n" not in value else f'"{UNKNOWN}"'
             else:
                 rep = _toml_literal(value)
         else:
@@ -143,6 +149,50 @@ def render_template(text: str, variables: dict | None = None) -> Rendered:
         result = _DIRECTIVE.sub(drop, result).replace("%%{", "%{")
     out.text = result
     return out
+
+
+def _resolve_directives(text: str, variables: dict, out: Rendered) -> str:
+    """`%{ if }` / `%{ for }` of a template rendered with the known template variables."""
+    from .hcldoc import Env, Evaluator, parse_expression
+
+    known = {k: v for k, v in variables.items() if v is not None and not is_unknown(v)}
+
+    class TemplateVariables(Env):
+        def reference(self, node, ev):
+            if node.root in known:
+                return ev.apply_steps(known[node.root], node.steps)
+            return super().reference(node, ev)
+
+    evaluator = Evaluator(TemplateVariables())
+    return resolve_directives(text, lambda source: evaluator.eval(parse_expression(source)), out.unknown)
+
+
+def resolve_directives(text: str, value_of, unknown: list) -> str:
+    """Render the directives of a TOML template line-exactly (parse.directives), `value_of(expression)`
+    giving each condition's or collection's value (hcldoc values: UNKNOWN when unknown). What stays
+    unknown is appended to `unknown`; unbalanced directives leave the text as it is."""
+    from .directives import resolve
+    from .hcldoc import as_bool, is_known
+
+    def evaluate(source: str):
+        value = value_of(source)
+        if isinstance(value, (list, dict)):
+            return True, value
+        flag = as_bool(value) if is_known(value) else None
+        return flag is not None, flag
+
+    def unknown_line() -> str:
+        unknown.append("directive")
+        return f'"{UNKNOWN}{len(unknown)}" = "{UNKNOWN}"  # lines of a template directive: not evaluated'
+
+    def unknown_value(before: str) -> str:
+        return UNKNOWN if _inside_string(before) else f'"{UNKNOWN}"'
+
+    resolved = resolve(text, evaluate, unknown_line, unknown_value)
+    if not resolved.ok:
+        return text  # unbalanced: the tags are dropped later, every branch kept
+    unknown.extend(resolved.unknown)
+    return resolved.text
 
 
 # --------------------------------------------------------------------------------------------- parsing
