@@ -216,6 +216,72 @@ def test_terraform_module_files_and_templates_come_from_the_context(tmp_path):
     assert ("infra/templates/settings.toml.tpl", 16, "BR009") in hook
 
 
+POOL_VARIABLES_TF = """\
+variable "pools" {
+  default = {
+    build = { disk = 300 }
+  }
+}
+"""
+POOL_NODES_TF = """\
+resource "aws_launch_template" "pool" {
+  for_each = var.pools
+  name     = each.key
+  image_id = "ami-0123"
+  block_device_mappings {
+    device_name = "/dev/xvda"
+    ebs {
+      volume_size = each.value.disk
+    }
+  }
+}
+
+resource "aws_eks_node_group" "pool" {
+  for_each        = var.pools
+  cluster_name    = "ci"
+  node_group_name = each.key
+  ami_type        = "BOTTLEROCKET_x86_64"
+  launch_template {
+    id      = aws_launch_template.pool[each.key].id
+    version = "$Latest"
+  }
+}
+"""
+CHILD_TF = """\
+variable "ami_type" {}
+variable "disk" {}
+resource "aws_launch_template" "this" {
+  block_device_mappings {
+    device_name = "/dev/xvda"
+    ebs { volume_size = var.disk }
+  }
+}
+resource "aws_eks_node_group" "this" {
+  ami_type = var.ami_type
+  launch_template { id = aws_launch_template.this.id }
+}
+"""
+ROOT_TF = """\
+module "web" {
+  source   = "./modules/pool"
+  ami_type = "BOTTLEROCKET_x86_64"
+  disk     = 200
+}
+"""
+
+
+def test_a_terraform_finding_is_reported_for_any_changed_file_of_its_module_and_its_callers(tmp_path):
+    """A Terraform module is one unit: the finding may point at variables.tf while the change that causes it
+    is in nodes.tf, or in the root module whose arguments a child module receives."""
+    repo = git_repo(tmp_path / "repo", {"pools/variables.tf": POOL_VARIABLES_TF, "pools/nodes.tf": POOL_NODES_TF,
+                                        "cluster/main.tf": ROOT_TF, "cluster/modules/pool/main.tf": CHILD_TF})
+    full = findings(forewarn(".", "--format", "concise", cwd=repo))
+    assert full == [("cluster/modules/pool/main.tf", 5, "TF001"), ("pools/nodes.tf", 6, "TF001")]
+    assert findings(forewarn("pools/variables.tf", "--format", "concise", cwd=repo)) == [full[1]]
+    assert findings(forewarn("cluster/main.tf", "--format", "concise", cwd=repo)) == [full[0]]
+    assert findings(forewarn("cluster/modules/pool/main.tf", "--format", "concise", cwd=repo)) == [full[0]]
+
+
 def test_stdin_buffer_replaces_the_file_it_is_named_after(tmp_path):
     repo = git_repo(tmp_path / "repo", {"streaming/kafka.yaml": HEADLESS_STATEFULSET,
                                         "streaming/kafka-svc.yaml": CLUSTERIP_SERVICE})
