@@ -1094,6 +1094,22 @@ def _analyse_entry(module, entry: Entry, out: Analysis, docs, linked_template):
     if extra is not None:
         storage.user_data.append(extra)
         if storage.bottlerocket and isinstance(extra, Doc):
+            custom_template = template_path is not None and template_path != ""
+            if not custom_template and _module_emits_kubernetes_table(entry):
+                header = _KUBERNETES_HEADER.search(str(extra))
+                if header is None:
+                    extra = _after_module_table(extra)
+                else:  # the table twice: the node never joins; judged as written otherwise
+                    line = extra.count("\n", 0, header.start()) + 1
+                    col = header.start() - (extra.rfind("\n", 0, header.start()) + 1) + 1
+                    pos = extra.pin or Position(line + extra.line_offset, col + extra.column_offset)
+                    out.problems.append((extra.file, pos, (
+                        f"bootstrap_extra_args of {entry.address} repeats [settings.kubernetes], which "
+                        f"terraform-aws-eks already writes before it (with the cluster keys) for this node group "
+                        f"({'a self-managed group' if entry.self_managed else 'enable_bootstrap_user_data = true'}): "
+                        f"the rendered user data defines the table twice, Bottlerocket rejects it and the node "
+                        f"never joins. Drop the header and keep its keys; subtables such as "
+                        f"[settings.kubernetes.eviction-hard] are fine.")))
             docs.append((extra, storage, f"bootstrap_extra_args of {entry.address}"))
 
     # an external launch template
@@ -1122,6 +1138,32 @@ def _analyse_entry(module, entry: Entry, out: Analysis, docs, linked_template):
     else:
         storage.devices = _entry_devices(mappings, map_file, map_pos)
     out.storages.append(storage)
+
+
+_KUBERNETES_HEADER = re.compile(r'^[ \t]*\[[ \t]*"?settings"?[ \t]*\.[ \t]*"?kubernetes"?[ \t]*\][ \t]*(#.*)?$', re.M)
+
+
+def _module_emits_kubernetes_table(entry: Entry) -> bool:
+    """terraform-aws-eks's Bottlerocket template writes `[settings.kubernetes]` and the cluster keys before
+    `bootstrap_extra_args` when bootstrap user data is on: always for self-managed groups, on request
+    (`enable_bootstrap_user_data = true`) for managed ones (KNOWLEDGE.md 1.6)."""
+    if entry.self_managed:
+        return True
+    flag, _, _ = entry.get("enable_bootstrap_user_data")
+    return as_bool(flag) is True
+
+
+def _after_module_table(extra: Doc) -> Doc:
+    """The extra args as the node receives them: after the module's `[settings.kubernetes]` table, so
+    header-less keys (`"max-pods" = 110`) land in it, and a second `[settings.kubernetes]` header is the
+    duplicate table it really is. The table stands on the line before the text (the attribute's line)."""
+    if extra.pin is not None:
+        return extra
+    prefix = "[settings.kubernetes]\n"
+    doc = Doc.make(prefix + str(extra), extra.file, extra.origin, extra.start,
+                   template_text=prefix + extra.template_text, variables=extra.variables,
+                   line_offset=extra.line_offset - 1, column_offset=extra.column_offset, template=extra.template)
+    return doc
 
 
 def _entry_devices(mappings, file: str, pos: Position) -> list[Device] | None:
