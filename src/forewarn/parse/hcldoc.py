@@ -1178,12 +1178,37 @@ def _lookup(m=None, key=None, *default):
 
 
 def _coalesce(*args):
+    """The first argument that is not null or "": a data source's value (an SSM parameter) counts as one,
+    so `coalesce(var.pinned_version, data.aws_ssm_parameter.latest.value)` keeps what the SSM path says."""
     for a in args:
-        if a is UNKNOWN or isinstance(a, OPAQUE) or (isinstance(a, str) and MARK in a):
+        if a is UNKNOWN:
             return None
+        if isinstance(a, OPAQUE):
+            return a
+        if isinstance(a, str) and MARK in a:
+            return a if a.replace(MARK, "") else None
         if a is not None and a != "":
             return a
     return None
+
+
+def _trim_fn(prefix: bool):
+    def wrapped(s=None, affix=None):
+        s, affix = known_str(s), known_str(affix)
+        if s is None or affix is None:
+            return None
+        if prefix:
+            return s[len(affix):] if affix and s.startswith(affix) else s
+        return s[: -len(affix)] if affix and s.endswith(affix) else s
+
+    return wrapped
+
+
+def _length(v=None):
+    if isinstance(v, (list, dict)):
+        return len(v)
+    s = known_str(v)
+    return len(s) if s is not None else None
 
 
 def _tostring(v=None):
@@ -1210,6 +1235,9 @@ _FUNCTIONS = {
     "concat": _concat,
     "lookup": _lookup,
     "coalesce": _coalesce,
+    "trimprefix": _trim_fn(True),
+    "trimsuffix": _trim_fn(False),
+    "length": _length,
     "tostring": _tostring,
     "tonumber": _tonumber,
     "tobool": _tobool,
