@@ -125,3 +125,11 @@ def test_yaml_index_falls_back_to_its_anchor():
     index = eksctl.YamlIndex(anchor=Position(7, 5))
     assert index.at(("settings", "kubernetes", "eviction-hard")) == Position(7, 5)
     assert index.at(("settings",), Position(2, 1)) == Position(2, 1)
+
+
+def test_nested_yaml_signal_is_br011_with_a_yaml_fix():
+    """eksctl renders `memory: {available: 5%}` as the table [..eviction-hard.memory]: the fix is YAML."""
+    text = CONFIG.replace('memory.available: "5%"', 'memory:\n              available: "5%"')
+    assert text != CONFIG
+    found = [f for f in scan_text("cluster.yaml", text).findings if f.code == "BR011"]
+    assert len(found) == 1 and "memory.available: ..." in found[0].message and '" = ...' not in found[0].message

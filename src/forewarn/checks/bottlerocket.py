@@ -507,12 +507,27 @@ def unquoted_dotted_key(res, ctx, rule):
                     pos = res.index.table(base + parts[:1]) or res.index.at(path)
                     written = dotted
                 table = ".".join(prefix)
-                message = (
-                    f"`{written}` under settings.{table} is an unquoted dotted key: TOML reads it as a table "
-                    f"`{parts[0]}` holding `{'.'.join(str(p) for p in parts[1:])}`, which Bottlerocket rejects. "
-                    f"Quote the whole key: {_quote(dotted)} = ..."
-                )
+                inner = ".".join(str(p) for p in parts[1:])
+                if _written_in_yaml(res):  # eksctl: the YAML map is rendered as the same nested table
+                    message = (
+                        f"`{parts[0]}` under bottlerocket.settings.{table} is a nested map holding `{inner}`: "
+                        f"eksctl renders it as the TOML table `{parts[0]}`, not the key `{dotted}`, which "
+                        f"Bottlerocket rejects. Write the signal as one key: {dotted}: ..."
+                    )
+                else:
+                    message = (
+                        f"`{written}` under settings.{table} is an unquoted dotted key: TOML reads it as a table "
+                        f"`{parts[0]}` holding `{inner}`, which Bottlerocket rejects. "
+                        f"Quote the whole key: {_quote(dotted)} = ..."
+                    )
                 yield rule.finding(res, pos, message, snippet=f"{table}.{dotted}")
+
+
+def _written_in_yaml(res) -> bool:
+    """Settings written as YAML (eksctl `bottlerocket.settings`), where the fix is YAML, not TOML."""
+    from ..model.eksctl import EksctlSettings
+
+    return isinstance(res, EksctlSettings)
 
 
 def _nested_leaves(mapping: dict, prefix: tuple, depth: int = 0):
