@@ -483,6 +483,20 @@ def test_kustomize_patch_listed_from_another_directory_is_partial(tmp_path, cata
     assert not [f for f in result.findings if f.path.endswith("replicas.yaml")]
 
 
+@pytest.mark.parametrize("name", ["kustomization.yaml", "kustomization.yml", "Kustomization"])
+def test_every_file_name_kustomize_accepts_marks_its_patches(tmp_path, catalog, name):
+    from forewarn.scan import ScanOptions, run_scan
+
+    root = tmp_path / "overlay"
+    root.mkdir()
+    (root / name).write_text("resources:\n  - ../base\npatchesStrategicMerge:\n  - replicas.yaml\n")
+    (root / "replicas.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  replicas: 5\n")
+    result = run_scan(ScanOptions(paths=[str(root)]), catalog)
+    assert [p.endswith("replicas.yaml") for p in result.partial_objects] == [True]
+    assert not result.findings
+
+
 def test_json_summary_names_the_context(tmp_path):
     repo = git_repo(tmp_path / "repo", {"streaming/kafka.yaml": HEADLESS_STATEFULSET,
                                         "streaming/kafka-svc.yaml": CLUSTERIP_SERVICE})

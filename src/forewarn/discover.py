@@ -22,7 +22,7 @@ def file_format(name: str) -> str | None:
     lower = name.lower()
     if lower.endswith(TF_EXT):
         return "terraform"
-    if lower.endswith(YAML_EXT):
+    if lower.endswith(YAML_EXT) or name == "Kustomization":  # kustomize's third accepted file name
         return "yaml"
     if lower.endswith(TOML_EXT):
         return "toml"
