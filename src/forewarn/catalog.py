@@ -51,6 +51,8 @@ class Rule:
 
     def finding(self, resource, pos: Position, message: str, snippet: str = "", path: str | None = None) -> Finding:
         """A finding of this rule at `pos` inside `resource` (shifted to the host file's coordinates)."""
+        if getattr(pos, "path", ""):  # a position in another file (a kustomize patch's value)
+            path, pos = pos.path, Position(pos.line, pos.column)
         where = resource.locate(pos) if resource is not None and path is None else pos
         return Finding(
             code=self.code,

@@ -290,7 +290,19 @@ def _load_units_gc_paused(candidates: list[Candidate], options: ScanOptions, sto
     for cls in sorted(results):
         _merge(out, results[cls])
     _mark_kustomize_patches(candidates, out)
+    _apply_kustomize_overlays(candidates, out)
     return out
+
+
+def _apply_kustomize_overlays(candidates: list[Candidate], out: ScanInput) -> None:
+    """Base objects that scanned overlays patch are judged as the overlays render them (model/kustomize)."""
+    from .model import kustomize
+
+    files = [(c.path, c.display) for c in candidates if c.path is not None and c.path.name in kustomize.NAMES]
+    if not files:
+        return
+    displays = {os.path.normpath(os.path.abspath(c.path)): c.display for c in candidates if c.path is not None}
+    out.resources = kustomize.apply_overlays(files, out.resources, displays.get)
 
 
 def _chart_files(dirs: list[str]) -> list[str]:

@@ -25,4 +25,4 @@ class Resource:
     def origins(self) -> tuple[str, ...]:
         """The files whose text decides this resource's verdict (pre-commit reports a finding when one of
         them changed, wherever the finding points)."""
-        return (self.path,)
+        return (self.path,) + tuple(getattr(self, "extra_origins", ()))
