@@ -150,6 +150,13 @@ def load(candidates: list[Candidate], max_bytes: int = DEFAULT_MAX_BYTES) -> Sca
                     out.sources.setdefault(res.path, res.template_text)
         out.resources.extend(resources)
         out.problems.extend(ParseProblem(p[0], p[1], p[2]) for p in problems)
+        # Kubernetes objects Terraform declares (kubectl_manifest, kubernetes_manifest): Karpenter classes
+        # among them carry Bottlerocket settings too
+        embedded = [r for r in resources if r.format == "kubernetes"]
+        if embedded:
+            derived = karpenter.derive(embedded, out.sources)
+            out.resources.extend(derived.resources)
+            out.problems.extend(ParseProblem(*p) for p in derived.problems)
     return out
 
 

@@ -1275,14 +1275,19 @@ def load_modules(files) -> tuple[list, list]:
         )
         modules.append(module)
     cache.register_callers(modules)
+    from .tf_manifests import manifests
+
     for module in modules:
         resources.append(module)
         try:
             analysis = module.analysis
+            objects, manifest_problems = manifests(module)
         except RecursionError:
             continue
         resources.extend(analysis.settings)
         problems.extend(analysis.problems)
+        resources.extend(objects)
+        problems.extend(manifest_problems)
     return resources, problems
 
 

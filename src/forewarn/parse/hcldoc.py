@@ -1056,6 +1056,8 @@ class Evaluator:
 _IDENTITY = {
     # base64 wrappers keep the inner document (the node decodes what Terraform encodes)
     "base64encode", "base64gzip", "sensitive", "nonsensitive", "tolist", "toset", "tomap",
+    # yamlencode keeps the object: a kubectl_manifest's yaml_body is judged as the object it encodes
+    "yamlencode",
 }
 
 
