@@ -173,6 +173,36 @@ def test_jetstack_replay_positions():
     assert "unset, so Fail (the v1 default)" in wh001.message and "kube-system" in wh001.message
 
 
+SORTED_KEYS = """\
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata:
+  name: webhook
+webhooks:
+- admissionReviewVersions: [v1]
+  clientConfig:
+    service: {name: webhook-service, namespace: system, path: /mutate-v1-pod}
+POLICY  name: mpod.kb.io
+  rules:
+  - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}
+  sideEffects: None
+"""
+
+
+@pytest.mark.parametrize("policy,line", [
+    ("  failurePolicy: Fail\n", 9),  # written: the offending text (replay D5)
+    ("", 6),  # unset (v1 default Fail): the webhook's list item, not `name:` in the middle of the mapping
+])
+def test_wh001_points_at_failure_policy_or_webhook_item(policy, line):
+    found = [(f.code, f.line) for f in scan_text("w.yaml", SORTED_KEYS.replace("POLICY", policy), select=["WH001"]).findings]
+    assert found == [("WH001", line)]
+
+
+def test_wh003_unset_timeout_points_at_webhook_item():
+    text = SORTED_KEYS.replace("POLICY", "  failurePolicy: Ignore\n").replace("/v1\n", "/v1beta1\n", 1)
+    assert [(f.code, f.line) for f in scan_text("w.yaml", text, select=["WH003"]).findings] == [("WH003", 6)]
+
+
 def test_fix_is_clean():
     fixed = JETSTACK.replace('    timeoutSeconds: 30\n', '    timeoutSeconds: 5\n    failurePolicy: Ignore\n'
                              '    namespaceSelector:\n      matchExpressions:\n'

@@ -32,12 +32,13 @@ def ignore_differences_missing(resource, ctx, rule):
         pointers = ", ".join(p.pointer for p in items)
         where = f" ({items[0].where})" if items[0].where else ""
         respect = "" if view.respects else " and `RespectIgnoreDifferences=true` to syncPolicy.syncOptions"
+        note = m.managers_note([*view.entries, *m.system_settings(ctx).entries], items[0])
         yield rule.finding(
             resource, view.spec_pos,
             f"{view.label} deploys {kind} {name}{where}: {pointers} {'are' if len(items) > 1 else 'is'} "
             f"{items[0].why}; no ignoreDifferences entry covers {'them' if len(items) > 1 else 'it'}, so ArgoCD "
             f"reports drift and writes the rendered value back on every sync. "
-            f"Add to {_spec_label(view)}.ignoreDifferences: {{{m.suggested_entry(items)}}}{respect}.",
+            f"Add to {_spec_label(view)}.ignoreDifferences: {{{m.suggested_entry(items)}}}{respect}.{note}",
             snippet=f"{kind}/{name}{pointers}",
         )
 
@@ -54,11 +55,13 @@ def ignore_differences_not_respected(resource, ctx, rule):
     hit = _rendered_ignored_path(analysis)
     if hit is None:
         return
-    entry, kind, name, pointer, why = hit
+    entry, kind, name, pointer, why, by_managers = hit
     which = f"{entry.kind}" + (f" {entry.name}" if entry.name else "")
+    how = (f" (managedFieldsManagers {', '.join(entry.managers)}, which owns it at run time)"
+           if by_managers else "")
     yield rule.finding(
         resource, view.spec_pos,
-        f"{view.label} syncs automatically and its ignoreDifferences entry for {which} covers {pointer} of "
+        f"{view.label} syncs automatically and its ignoreDifferences entry for {which}{how} covers {pointer} of "
         f"{kind} {name}, which is {why}; syncOptions lacks `RespectIgnoreDifferences=true`, and ignoreDifferences "
         f"only hides the diff: every sync writes Git's value back over the live one. Add "
         f"`RespectIgnoreDifferences=true` to {_spec_label(view)}.syncPolicy.syncOptions (or stop rendering the field).",
@@ -67,13 +70,16 @@ def ignore_differences_not_respected(resource, ctx, rule):
 
 
 def _rendered_ignored_path(analysis: m.AppAnalysis):
-    """(entry, kind, name, pointer, why) of the first ignored path known to be rendered, else None."""
+    """(entry, kind, name, pointer, why, by_managers) of the first ignored path known to be rendered, else
+    None. A managedFieldsManagers entry counts when it lists the manager that writes the path: it hides the
+    diff the same way, and a sync without RespectIgnoreDifferences still applies Git's value (KNOWLEDGE 5.1)."""
     view = analysis.view
     for patched in analysis.patched:
         for entry in view.entries:
             if m.covers(entry, patched) == m.YES:
                 why = patched.why + (f" ({patched.where})" if patched.where else "")
-                return entry, patched.kind, patched.name, patched.pointer, why
+                by_managers = not any(m.path_covers(p, patched.segments) == m.YES for p in entry.paths)
+                return entry, patched.kind, patched.name, patched.pointer, why, by_managers
     for _source, obj in analysis.linked:
         ns = obj.namespace or (view.dest_namespace or "?")
         for entry in view.entries:
@@ -83,7 +89,7 @@ def _rendered_ignored_path(analysis: m.AppAnalysis):
                 probe = m.Patched(group=obj.group, kind=obj.kind, name=obj.name, namespace=ns,
                                   segments=path.segments, why="")
                 if m.covers(entry, probe) == m.YES and m.value_at(obj.data, path.segments):
-                    return entry, obj.kind, obj.name, probe.pointer, f"rendered in {obj.path}"
+                    return entry, obj.kind, obj.name, probe.pointer, f"rendered in {obj.path}", False
     return None
 
 

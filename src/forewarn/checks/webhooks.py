@@ -56,8 +56,8 @@ def _join(items, limit: int = 6) -> str:
 def fail_closed_unscoped(resource, ctx, rule):
     """WH001: Fail + a control-plane-critical rule + nothing keeping kube-system (or nodes) out.
 
-    Points at the webhook's `name:`: the fix is a choice between three keys (namespaceSelector, rules,
-    failurePolicy), and the name says which webhook of the configuration must change.
+    Points at the offending text: an explicit `failurePolicy: Fail`, else (the v1 default applies) the
+    webhook's list item, the mapping that should hold the key (RULES Positions).
     """
     for hook in webhooks(resource):
         if hook.is_partial or effective_failure_policy(hook) != "Fail":
@@ -80,7 +80,7 @@ def fail_closed_unscoped(resource, ctx, rule):
         fix = (f"exclude kube-system ({EXCLUDE_KUBE_SYSTEM})" if scoped else "drop nodes from its rules")
         yield rule.finding(
             resource,
-            hook.name_position(),
+            hook.key_position("failurePolicy"),
             f"webhook '{hook.name}' fails closed ({_policy_text(hook, 'Fail')}) and intercepts writes to "
             f"{'; '.join(where)}: if its backend is down, the API server refuses control-plane writes "
             f"(incident 003). {fix[0].upper() + fix[1:]}, narrow `rules` to the resources the policy needs, "
@@ -108,7 +108,7 @@ def rules_too_broad(resource, ctx, rule):
         for index, r in hook.rules():
             if not is_match_all(r):
                 continue
-            pos = r.at("resources") if hasattr(r, "at") and "resources" in r else hook.name_position()
+            pos = r.at("resources") if hasattr(r, "at") and "resources" in r else hook.entry_position()
             yield rule.finding(
                 resource,
                 pos,

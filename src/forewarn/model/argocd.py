@@ -17,7 +17,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..findings import Position
@@ -326,7 +326,13 @@ _DASH_WORD = re.compile(r"\.[A-Za-z_][A-Za-z0-9_]*-([A-Za-z_][A-Za-z0-9_]*)(?!\s
 
 
 def jq_syntax_problem(text) -> str | None:
-    """A reason the jq expression certainly fails to compile, or None (valid or not sure)."""
+    """A reason the jq expression certainly fails to compile, or None (valid or not sure).
+
+    Argo CD compiles jqPathExpressions with gojq; an expression it rejects ignores nothing. Only errors
+    that jq and gojq both report are returned: JSONPath habits (`$.a`, `[*]`, `[?(@.x)]`, `{.a}`), single
+    quotes, a token that cannot start a term where one is needed, unbalanced brackets, and an unknown
+    function that an unquoted `/` or `-` in a key creates. Anything unusual but possibly valid -> None.
+    """
     if not isinstance(text, str):
         return "is not a string"
     expr = text.strip()
@@ -334,12 +340,18 @@ def jq_syntax_problem(text) -> str | None:
         return "is empty"
     if expr.startswith("/"):
         return "is a JSON pointer, not a jq path (jq paths start with `.`); move it to jsonPointers"
+    habit = _jsonpath_habit(expr)
+    if habit:
+        return habit
+    if "'" in _outside_strings(expr):
+        fixed = _double_quoted(expr)
+        return ("uses single quotes, which jq does not have (it rejects `'` as an invalid character); write the "
+                "key in double quotes" + (f": {fixed}" if fixed and _jq_grammar_problem(fixed) is None else ""))
     if _split_top_level(expr, "|") is None:
         return "has unbalanced brackets, parentheses or quotes"
-    if expr.startswith("|") or expr.endswith("|"):
-        return "starts or ends with a pipe"
-    if expr.endswith(".") and not expr.endswith("..") and len(expr) > 1:
-        return "ends with a dot"
+    problem = _jq_grammar_problem(expr)
+    if problem:
+        return problem
     outside = _outside_strings(expr)
     for regex, what in ((_SLASH_WORD, "/"), (_DASH_WORD, "-")):
         for m in regex.finditer(outside):
@@ -347,6 +359,221 @@ def jq_syntax_problem(text) -> str | None:
             if word not in _JQ_BUILTINS:
                 return (f"reads `{what}{word}` as an operator and an undefined function `{word}`; "
                         f"quote keys that contain `{what}`: {_quoted_fix(expr)}")
+    return None
+
+
+def _jsonpath_habit(expr: str) -> str | None:
+    """JSONPath / kubectl `-o jsonpath` syntax written as jq: a syntax error in jq and gojq."""
+    outside = _outside_strings(expr)
+    fixed = _jsonpath_to_jq(expr)
+    fix = f": {fixed}" if fixed and _jq_grammar_problem(fixed) is None and "'" not in _outside_strings(fixed) else ""
+    if outside.startswith("{") and outside.endswith("}") and outside[1:].lstrip()[:1] in (".", "$"):
+        return f"is a kubectl JSONPath template (`{{...}}`); jq has no braces around a path, write it bare{fix}"
+    if re.match(r"\$\s*[.\[]", outside):
+        return f"starts with `$`, the JSONPath root; jq has no root symbol (`$` starts a variable), start with `.`{fix}"
+    if re.search(r"\[\s*\*\s*\]", outside):
+        return (f"uses the JSONPath wildcard `[*]`; jq iterates with `[]` (`[]?` also tolerates a missing "
+                f"list){fix}")
+    if re.search(r"\[\s*\?\s*\(", outside):
+        return f"uses a JSONPath filter `[?(...)]`; jq filters with `[] | select(...)`{fix}"
+    return None
+
+
+def _jsonpath_to_jq(expr: str) -> str | None:
+    """A jq rewrite of a JSONPath-style expression (for messages), or None."""
+    out = expr.strip()
+    if out.startswith("{") and out.endswith("}"):
+        out = out[1:-1].strip()
+    if out.startswith("$"):
+        out = out[1:].lstrip()
+        if not out.startswith("."):
+            out = "." + out
+    out = re.sub(r"\[\s*\*\s*\]", "[]?", out)
+    m = re.search(r"\[\s*\?\s*\((.*?)\)\s*\]", out)
+    if m:
+        cond = re.sub(r"@(?=[.\[])", "", m.group(1)).replace("@", ".").strip()
+        cond = re.sub(r"(?<![=!<>])=(?!=)", "==", cond)
+        rest = out[m.end():].strip()
+        out = out[:m.start()] + f"[] | select({cond})" + (f" | {rest}" if rest else "")
+    out = _double_quoted(out) or out
+    return out if out and out != expr.strip() else None
+
+
+def _double_quoted(expr: str) -> str | None:
+    """The expression with 'single-quoted' strings rewritten as "double-quoted" ones, or None."""
+    out, changed = re.subn(r"'([^'\"\\]*)'", lambda m: f'"{m.group(1)}"', expr)
+    if not changed:
+        return None
+    out = re.sub(r'(?<=[A-Za-z0-9_\]?])\.\s*\[\s*"', '["', out)  # .a.['b'] -> .a["b"]
+    return out
+
+
+_TERM_KEYWORDS = {"and", "or", "if", "then", "elif", "else", "reduce", "foreach", "try", "catch", "label",
+                  "import", "include", "as"}
+_ASSIGN_OPS = ("//=", "|=", "+=", "-=", "*=", "/=", "%=", "==", "!=", "<=", ">=", "//", "?//")
+_INVALID_CHARS = "`&^~\\"
+TERM, KEY, ANY_TOKEN = "term", "key", "any"
+
+
+def _jq_grammar_problem(expr: str) -> str | None:
+    """A token in a place jq's grammar never allows (checked against jq 1.6/1.7 and gojq), or None.
+
+    A small scanner, not a parser: it tracks only whether the next token must start a term (after `|`,
+    `,`, `(`, `[`, an operator, the start), must be an object key (after `{`), or may be anything.
+    """
+    state = TERM
+    stack: list[str] = []
+    i, n = 0, len(expr)
+
+    def bad(token: str) -> str:
+        shown = token if len(token) <= 12 else token[:12] + "..."
+        return f"has a syntax error: jq does not accept `{shown}` at character {i + 1}"
+
+    while i < n:
+        c = expr[i]
+        if c.isspace():
+            i += 1
+            continue
+        if c == "#":
+            j = expr.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        if c == '"':
+            end = _skip_jq_string(expr, i)
+            if end is None:
+                return "has an unterminated string"
+            i, state = end, ANY_TOKEN
+            continue
+        if c in _INVALID_CHARS or (c == "!" and expr[i + 1:i + 2] != "="):
+            return f"has a syntax error: `{c}` is not a jq character (at character {i + 1})"
+        if c == ".":
+            if state == KEY:
+                return bad(expr[i:i + 8]) + " (an object key is a name, a string or `(expr)`)"
+            after = expr[i + 1:i + 2]
+            if state == ANY_TOKEN and not (after == "." or after == '"' or after == "[" or after.isalnum()
+                                           or after == "_"):
+                return "has a `.` that names no key (a path cannot end with a dot)" if not after.strip() or \
+                    i + 1 >= n else bad(expr[i:i + 2])
+            if after == ".":
+                i += 2
+            elif expr[i + 1:i + 2] == '"':
+                end = _skip_jq_string(expr, i + 1)
+                if end is None:
+                    return "has an unterminated string"
+                i = end
+            else:
+                i += 1
+                m = _IDENT.match(expr, i) or re.compile(r"[0-9]+").match(expr, i)
+                if m:
+                    i = m.end()
+            state = ANY_TOKEN
+            continue
+        if c == "$" or c == "@":
+            j = i + 1
+            while c == "$" and j < n and expr[j] in " \t":
+                j += 1  # jq 1.6 reads `$ name` as two tokens
+            m = _IDENT.match(expr, j)
+            if not m:
+                return bad(expr[i:i + 2])
+            i, state = m.end(), ANY_TOKEN
+            continue
+        m = _IDENT.match(expr, i)
+        if m:
+            word = m.group(0)
+            i = m.end()
+            while expr.startswith("::", i) and _IDENT.match(expr, i + 2):  # module::function
+                i = _IDENT.match(expr, i + 2).end()
+            state = TERM if word in _TERM_KEYWORDS else ANY_TOKEN
+            continue
+        m = re.compile(r"[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?").match(expr, i)
+        if m:
+            i, state = m.end(), ANY_TOKEN
+            continue
+        if c in "([{":
+            stack.append(c)
+            i += 1
+            state = KEY if c == "{" else ("slice" if c == "[" else TERM)
+            continue
+        if c in ")]}":
+            opener = {")": "(", "]": "[", "}": "{"}[c]
+            if not stack or stack[-1] != opener:
+                return "has unbalanced brackets, parentheses or quotes"
+            allowed = (c == "]" and state == "slice") or (c == "}" and state == KEY) or state == ANY_TOKEN
+            if not allowed:
+                return bad(c)
+            stack.pop()
+            i += 1
+            state = ANY_TOKEN
+            continue
+        if c == ",":
+            if state != ANY_TOKEN:
+                return bad(c)
+            state = KEY if stack and stack[-1] == "{" else TERM
+            i += 1
+            continue
+        if c == ":":
+            if state == "slice" or state == ANY_TOKEN:
+                state = "slice" if stack and stack[-1] == "[" else TERM
+                i += 1
+                continue
+            return bad(c)
+        if c == ";":
+            state = TERM
+            i += 1
+            continue
+        if c == "?":
+            if expr.startswith("?//", i) and state == ANY_TOKEN:
+                state = TERM
+                i += 3
+                continue
+            if state != ANY_TOKEN:
+                return bad(expr[i:i + 3])
+            i += 1
+            continue
+        if c in "+-":
+            if expr.startswith(c + "=", i) and state == ANY_TOKEN:
+                i += 2
+            else:
+                i += 1  # binary, or unary before a term
+            state = TERM
+            continue
+        op = next((o for o in _ASSIGN_OPS if expr.startswith(o, i)), None) or (c if c in "|*/%<>=" else None)
+        if op is None:
+            return None  # a character this scanner does not know: not sure, never report
+        if state != ANY_TOKEN:
+            return bad(op)
+        i += len(op)
+        state = TERM
+    if stack:
+        return "has unbalanced brackets, parentheses or quotes"
+    if state != ANY_TOKEN:
+        return "ends where jq expects more (a trailing pipe, operator or dot)"
+    return None
+
+
+def _skip_jq_string(expr: str, i: int) -> int | None:
+    """Index after the jq string starting at expr[i] == '"' (with `\\(...)` interpolation), or None."""
+    j, n = i + 1, len(expr)
+    while j < n:
+        c = expr[j]
+        if c == "\\":
+            if expr[j + 1:j + 2] == "(":
+                depth, j = 1, j + 2
+                while j < n and depth:
+                    if expr[j] == '"':
+                        end = _skip_jq_string(expr, j)
+                        if end is None:
+                            return None
+                        j = end
+                        continue
+                    depth += {"(": 1, ")": -1}.get(expr[j], 0)
+                    j += 1
+                continue
+            j += 2
+            continue
+        if c == '"':
+            return j + 1
+        j += 1
     return None
 
 
@@ -391,6 +618,9 @@ def _outside_strings(expr: str) -> str:
 
 
 _STRING_MAPS = {"labels", "annotations"}
+# Maps keyed by label keys with string values wherever they appear (pod spec nodeSelector, label selectors):
+# a `/` of a key like `kubernetes.io/os` left unescaped points inside a string value, which never exists.
+_LABEL_KEY_MAPS = {"matchLabels", "nodeSelector"}
 
 
 def pointer_problem(text) -> str | None:
@@ -405,11 +635,11 @@ def pointer_problem(text) -> str | None:
         return "has `~` not followed by 0 or 1 (escape `~` as `~0` and `/` as `~1`)"
     parts = text[1:].split("/")
     for i, part in enumerate(parts[:-1]):
-        if (part in _STRING_MAPS and i > 0 and parts[i - 1] == "metadata") or part == "matchLabels":
+        if (part in _STRING_MAPS and i > 0 and parts[i - 1] == "metadata") or part in _LABEL_KEY_MAPS:
             if len(parts) > i + 2:
                 key = "/".join(parts[i + 1:])
                 fixed = "/" + "/".join(parts[:i + 1]) + "/" + key.replace("~", "~0").replace("/", "~1")
-                noun = {"labels": "label", "annotations": "annotation"}.get(part, part)
+                noun = {"labels": "label", "annotations": "annotation", "nodeSelector": "nodeSelector"}.get(part, part)
                 return (f"splits the key `{key}` at `/`: {noun} values are strings, so this points inside one; "
                         f"escape `/` as `~1`: {fixed}")
     return None
@@ -424,7 +654,11 @@ class IgnoreEntry:
     namespace: str | None
     paths: list[FieldPath] = field(default_factory=list)
     unknown_paths: bool = False  # a path we could not read (jq functions, templates): "maybe"
-    managers: bool = False  # managedFieldsManagers: ignores whatever those managers own (unknown here)
+    # managedFieldsManagers: Argo CD ignores the fields those field managers own in the live object, so the
+    # entry covers a patched path only when the controller that writes it is one of them (its manager name
+    # known: Patched.managers). A templated name is unknown ("maybe").
+    managers: tuple = ()
+    managers_unknown: bool = False
     origin: str = ""  # where it is written, for messages
     data: dict | None = None  # the entry mapping (for positions)
 
@@ -466,12 +700,18 @@ def _add_paths(entry: IgnoreEntry, item: dict) -> None:
             entry.unknown_paths = True
         else:
             entry.paths.append(parsed)
-    if as_list(item.get("managedFieldsManagers")):
-        entry.managers = True
+    names = []
+    for manager in as_list(item.get("managedFieldsManagers")):
+        if is_templated(manager):
+            entry.managers_unknown = True
+        elif isinstance(manager, str) and manager.strip():
+            names.append(manager.strip())
+    entry.managers = tuple(names)
 
 
-def entries_of(spec) -> list[IgnoreEntry]:
-    return [e for e in (entry_from_map(i, "spec.ignoreDifferences") for i in as_list(as_map(spec).get("ignoreDifferences"))) if e]
+def entries_of(spec, where: str = "spec") -> list[IgnoreEntry]:
+    return [e for e in (entry_from_map(i, f"{where}.ignoreDifferences[{n}]")
+                        for n, i in enumerate(as_list(as_map(spec).get("ignoreDifferences")))) if e]
 
 
 # --- argocd-cm ----------------------------------------------------------------------------------------
@@ -626,6 +866,9 @@ class Patched:
     where: str = ""  # a file:line of the rendered resource, when it is in the scan
     crd: bool = False
     obj: K8sObject | None = None  # the linked resource (path sources)
+    # field managers that write the path at run time (managedFields `manager`); None = not known, () = no
+    # controller writes it (the render itself changes). Only a known name lets managedFieldsManagers cover.
+    managers: tuple | None = None
 
     @property
     def pointer(self) -> str:
@@ -665,11 +908,38 @@ def covers(entry: IgnoreEntry, patched: Patched) -> str:
             break
         if got == MAYBE:
             best = MAYBE
-    if best != YES and (entry.unknown_paths or entry.managers):
+    if best != YES and manager_covers(entry, patched):
+        best = YES
+    if best != YES and (entry.unknown_paths or entry.managers_unknown):
         best = MAYBE
     if best == NO:
         return NO
     return YES if best == YES and resource == YES else MAYBE
+
+
+def manager_covers(entry: IgnoreEntry, patched: Patched) -> bool:
+    """The entry's managedFieldsManagers include the field manager known to write the patched path."""
+    return bool(patched.managers) and bool(set(entry.managers) & set(patched.managers))
+
+
+def managers_note(entries: list[IgnoreEntry], patched: Patched) -> str:
+    """Why a managedFieldsManagers entry for this resource does not cover the path (message text), or ""."""
+    for entry in entries:
+        if not entry.managers or manager_covers(entry, patched):
+            continue
+        whole = replace(entry, paths=[FieldPath(())], unknown_paths=False, managers=(), managers_unknown=False)
+        if covers(whole, patched) == NO:
+            continue  # an entry for other resources
+        listed = ", ".join(f"`{m}`" for m in entry.managers)
+        if patched.managers:
+            who = f"this field is written by field manager {', '.join(f'`{m}`' for m in patched.managers)}"
+        elif patched.managers == ():
+            who = "no controller owns this field (each render changes it)"
+        else:
+            who = "the field manager that writes this field is not known"
+        return (f" The managedFieldsManagers entry ({entry.origin}) only ignores fields owned by {listed}, and "
+                f"{who}: name the path in jsonPointers or jqPathExpressions.")
+    return ""
 
 
 def system_covers(settings: SystemSettings, patched: Patched) -> str:
@@ -699,7 +969,11 @@ class AppView:
     automated: bool | None  # None when unknown
     respects: bool | None  # RespectIgnoreDifferences=true present (None when unknown)
     entries: list[IgnoreEntry]
-    patch_unknown: bool = False  # an ApplicationSet templatePatch may add ignoreDifferences
+    # An ApplicationSet templatePatch is Go-templated text we do not render; what it may change makes the
+    # matching facts unknown (never guess), what it cannot touch stays judged (TemplatePatch facts below).
+    patch_unknown: bool = False  # it may add ignoreDifferences or swap what is deployed: coverage unknown
+    patch_values: bool = False  # it may set Helm values: a catalogue switch-off may be on
+    patch_skip_crds: bool = False  # it may set helm.skipCrds
 
 
 def app_view(obj: K8sObject) -> AppView | None:
@@ -710,7 +984,7 @@ def app_view(obj: K8sObject) -> AppView | None:
             return None
         pos = obj.data.at("spec")
         label = f"Application {obj.name}"
-        patch_unknown = False
+        patch = None
     elif is_argocd(obj, "ApplicationSet"):
         aspec = obj.data.get("spec")
         template = aspec.get("template") if isinstance(aspec, dict) else None
@@ -720,8 +994,6 @@ def app_view(obj: K8sObject) -> AppView | None:
         pos = template.at("spec")
         label = f"ApplicationSet {obj.name}"
         patch = aspec.get("templatePatch")
-        patch_unknown = isinstance(patch, str) and ("ignoreDifferences" in patch or "syncPolicy" in patch
-                                                    or "source" in patch)
     else:
         return None
     sources = [s for s in as_list(spec.get("sources")) if isinstance(s, dict)]
@@ -763,8 +1035,35 @@ def app_view(obj: K8sObject) -> AppView | None:
                 respects = False
         else:
             respects = None
-    return AppView(obj=obj, spec=spec, spec_pos=pos, label=label, sources=sources, dest_namespace=dest_ns,
-                   automated=automated, respects=respects, entries=entries_of(spec), patch_unknown=patch_unknown)
+    view = AppView(obj=obj, spec=spec, spec_pos=pos, label=label, sources=sources, dest_namespace=dest_ns,
+                   automated=automated, respects=respects,
+                   entries=entries_of(spec, "spec.template.spec" if label.startswith("ApplicationSet") else "spec"))
+    if patch is not None:
+        _apply_template_patch(view, patch)
+    return view
+
+
+_PATCH_DEPLOYS = re.compile(r"\b(sources|chart|repoURL|path)\s*:")
+_PATCH_VALUES = re.compile(r"\b(helm|values|valuesObject|valueFiles|parameters|fileParameters)\s*:")
+_PATCH_SYNC = re.compile(r"\b(syncPolicy|syncOptions|automated|enabled)\s*:")
+
+
+def _apply_template_patch(view: AppView, patch) -> None:
+    """What an ApplicationSet `templatePatch` may change, read from its text (Go template actions included).
+
+    Only the keys it names matter: a patch that switches automated sync on per cluster (the Argo CD docs'
+    example) cannot add an ignoreDifferences entry, so ARGO001 stays judged; one that names
+    ignoreDifferences, or another chart/repo/path, makes coverage unknown.
+    """
+    text = patch if isinstance(patch, str) else str(patch)
+    if "ignoreDifferences" in text or _PATCH_DEPLOYS.search(text):
+        view.patch_unknown = True
+    if _PATCH_VALUES.search(text):
+        view.patch_values = True
+    if "skipCrds" in text:
+        view.patch_skip_crds = True
+    if _PATCH_SYNC.search(text):
+        view.automated, view.respects = None, None  # per-generator sync settings: ARGO002 cannot judge
 
 
 # --- the self-patching catalogue ---------------------------------------------------------------------
@@ -789,6 +1088,7 @@ class CatalogueRow:
     resources: list[CatalogueResource]
     replaced: str
     switch_off: list[dict]
+    field_managers: tuple | None = None  # who writes the paths at run time; None = not verified
 
 
 def catalogue(ctx) -> list[CatalogueRow]:
@@ -823,6 +1123,8 @@ def _build_catalogue(ctx) -> list[CatalogueRow]:
             git=[as_map(g) for g in as_list(match.get("git"))],
             resources=resources, replaced=str(raw.get("replaced") or "replaced at run time"),
             switch_off=[as_map(s) for s in as_list(raw.get("switch_off"))],
+            field_managers=(tuple(str(m) for m in as_list(raw.get("field_managers")) if m)
+                            if "field_managers" in raw else None),
         ))
     return rows
 
@@ -1255,9 +1557,11 @@ def _analyse(obj: K8sObject, ctx) -> AppAnalysis | None:
             if not matched:
                 continue
             off = switched_off(row, source)
+            if off is False and row.switch_off and view.patch_values:
+                off = None  # the templatePatch may set the switch-off value
             if off is not False:
                 continue  # switched off, or values we cannot read: never guess
-            skip = skip_crds(source)
+            skip = None if view.patch_skip_crds else skip_crds(source)
             for res in row.resources:
                 if res.crd_only and skip is not False:
                     continue
@@ -1267,11 +1571,12 @@ def _analyse(obj: K8sObject, ctx) -> AppAnalysis | None:
                         group=res.group, kind=res.kind, name=res.name, namespace=ns, segments=segs,
                         why=(f"rendered as {res.rendered or 'a literal value'} by chart "
                              f"{source.get('chart') or source.get('path')} and {row.replaced}"),
-                        crd=res.crd_only,
+                        crd=res.crd_only, managers=row.field_managers,
                     ))
     out.linked = linked_objects(view, ctx)
     for source, linked in out.linked:
-        out.patched.extend(_linked_patches(linked, view, ctx))
+        out.patched.extend(p for p in _linked_patches(linked, view, ctx)
+                           if not (p.crd and view.patch_skip_crds))  # the patch may skip a chart's crds/
     return out
 
 
@@ -1297,19 +1602,23 @@ def _linked_patches(obj: K8sObject, view: AppView, ctx) -> list[Patched]:
     group, kind = obj.group, obj.kind
     namespaced = CLUSTER_SCOPED.get(kind) != group and crd_groups(ctx).get(kind, {}).get(group) != "Cluster"
     ns = (obj.namespace or (view.dest_namespace if view.dest_namespace else "?")) if namespaced else None
-    found: list[tuple[str, Position, str]] = []
+    # (pointer, position, why, field managers writing it: None when not verified)
+    found: list[tuple[str, Position, str, tuple | None]] = []
     if placeholders is not None:
         for pointer, pos in placeholders(obj) or ():
-            found.append((pointer, pos, "a placeholder the controller patches at run time"))
+            found.append((pointer, pos, "a placeholder the controller patches at run time", None))
     if cabundles is not None:
         for pointer, pos in cabundles(obj) or ():
-            found.append((pointer, pos, "a literal caBundle that cert-manager's cainjector replaces"))
+            found.append((pointer, pos, "a literal caBundle that cert-manager's cainjector replaces", None))
     if fights is not None:
         pos = fights(obj, ctx)
         if pos is not None:
-            found.append(("/spec/replicas", pos, "a replica count the HPA/KEDA autoscaler targeting it changes at run time"))
+            # The HPA controller (KEDA creates an HPA too) runs in kube-controller-manager and scales through
+            # the scale subresource: managedFields name `kube-controller-manager` (the Argo CD docs' recipe).
+            found.append(("/spec/replicas", pos, "a replica count the HPA/KEDA autoscaler targeting it changes at run time",
+                          ("kube-controller-manager",)))
     out = []
-    for pointer, pos, why in found:
+    for pointer, pos, why, managers in found:
         parsed = parse_pointer(pointer)
         if parsed is None:
             continue
@@ -1320,7 +1629,7 @@ def _linked_patches(obj: K8sObject, view: AppView, ctx) -> list[Patched]:
         line = obj.locate(pos).line if isinstance(pos, Position) else None
         out.append(Patched(group=group, kind=kind, name=obj.name, namespace=ns, segments=parsed.segments,
                            why=why, where=f"{obj.path}:{line}" if line else obj.path,
-                           crd=kind == "CustomResourceDefinition", obj=obj))
+                           crd=kind == "CustomResourceDefinition", obj=obj, managers=managers))
     return out
 
 
@@ -1406,7 +1715,7 @@ def crd_groups(ctx) -> dict[str, dict[str, str]]:
 
 __all__ = [
     "ANY", "YES", "MAYBE", "NO", "AppView", "AppAnalysis", "IgnoreEntry", "Patched", "FieldPath",
-    "analyse", "app_view", "coverage", "covers", "parse_jq", "parse_pointer", "jq_syntax_problem",
+    "analyse", "app_view", "coverage", "covers", "manager_covers", "managers_note", "system_settings", "parse_jq", "parse_pointer", "jq_syntax_problem",
     "pointer_problem", "segments_to_jq", "suggested_entry", "value_at", "BUILTIN_GROUPS", "BUILTIN_GROUP_NAMES",
     "CLUSTER_SCOPED", "CORE_KINDS", "crd_groups", "is_templated", "glob_match", "is_argocd",
 ]

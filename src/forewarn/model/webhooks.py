@@ -77,9 +77,11 @@ class Webhook:
         return self.entry_position()
 
     def key_position(self, key: str) -> Position:
+        """The key when written (the offending text), else the webhook's entry: the mapping that should
+        hold it (RULES Positions), not its `name:`, which sorted-key renders put mid-mapping."""
         if isinstance(self.data, YMap) and key in self.data:
             return self.data.at(key)
-        return self.name_position()
+        return self.entry_position()
 
     def value_position(self, key: str) -> Position:
         if isinstance(self.data, YMap) and key in self.data:
