@@ -280,13 +280,20 @@ def test_skip_crds_silences_crd_rows(catalog):
     assert not scan_text("dapr.yaml", dapr_app(helm=helm), catalog, select=["ARGO"]).findings
 
 
-def test_templated_chart_is_never_guessed(catalog):
+@pytest.mark.parametrize("generators, fires", [
+    ("[{list: {elements: [{chart: ingress-nginx}, {chart: dapr}]}}]", True),  # the list names the chart
+    ("[{matrix: {generators: [{clusters: {}}, {list: {elements: [{chart: dapr}]}}]}}]", True),
+    ("[{clusters: {selector: {matchLabels: {addons: dapr}}}}]", False),  # parameters unknown: never guessed
+    ("[{git: {repoURL: 'https://git.example/addons', revision: HEAD, files: [{path: 'addons/*.json'}]}}]", False),
+    ("[{list: {elements: [{chart: ingress-nginx}]}}]", False),
+])
+def test_generated_charts_are_known_only_from_list_elements(catalog, generators, fires):
     text = textwrap.dedent("""\
         apiVersion: argoproj.io/v1alpha1
         kind: ApplicationSet
         metadata: {name: addons}
         spec:
-          generators: [{list: {elements: [{chart: dapr}]}}]
+          generators: GENERATORS
           template:
             metadata: {name: '{{chart}}'}
             spec:
@@ -294,8 +301,10 @@ def test_templated_chart_is_never_guessed(catalog):
               source: {repoURL: 'https://dapr.github.io/helm-charts/', chart: '{{chart}}', targetRevision: 1.14.2}
               destination: {server: https://kubernetes.default.svc, namespace: dapr-system}
               syncPolicy: {automated: {}}
-        """)
-    assert not scan_text("appset.yaml", text, catalog, select=["ARGO"]).findings
+        """).replace("GENERATORS", generators)
+    found = scan_text("appset.yaml", text, catalog, select=["ARGO"]).findings
+    assert [f.line for f in found if f.code == "ARGO001"] == ([8] if fires else [])  # template.spec
+    assert all("chart=dapr" in f.message for f in found)
 
 
 def test_generic_chart_name_needs_the_repo(catalog):

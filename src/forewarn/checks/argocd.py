@@ -17,9 +17,12 @@ def _spec_label(view: m.AppView) -> str:
 @template("argocd-ignore-differences-missing")
 def ignore_differences_missing(resource, ctx, rule):
     """ARGO001: a rendered field a controller replaces, deployed with no entry covering it."""
-    analysis = m.analyse(resource, ctx)
-    if analysis is None or analysis.view.patch_unknown:
-        return
+    for analysis in m.analyses(resource, ctx):
+        if not analysis.view.patch_unknown:
+            yield from _missing(analysis, resource, ctx, rule)
+
+
+def _missing(analysis, resource, ctx, rule):
     view = analysis.view
     missing: dict[tuple, list[m.Patched]] = {}
     for patched in analysis.patched:
@@ -46,20 +49,23 @@ def ignore_differences_missing(resource, ctx, rule):
 @template("argocd-ignore-differences-not-respected")
 def ignore_differences_not_respected(resource, ctx, rule):
     """ARGO002: an entry ignores a field the app renders, but sync still applies Git's value."""
-    analysis = m.analyse(resource, ctx)
-    if analysis is None:
-        return
+    for analysis in m.analyses(resource, ctx):
+        view = analysis.view
+        if not view.entries or view.automated is not True or view.respects is not False or view.patch_unknown:
+            continue
+        hit = _rendered_ignored_path(analysis)
+        if hit is not None:
+            yield _not_respected(analysis, hit, resource, rule)
+            break  # one finding per app: the fix (one sync option) is the same
+
+
+def _not_respected(analysis, hit, resource, rule):
     view = analysis.view
-    if not view.entries or view.automated is not True or view.respects is not False or view.patch_unknown:
-        return
-    hit = _rendered_ignored_path(analysis)
-    if hit is None:
-        return
     entry, kind, name, pointer, why, by_managers = hit
     which = f"{entry.kind}" + (f" {entry.name}" if entry.name else "")
     how = (f" (managedFieldsManagers {', '.join(entry.managers)}, which owns it at run time)"
            if by_managers else "")
-    yield rule.finding(
+    return rule.finding(
         resource, view.spec_pos,
         f"{view.label} syncs automatically and its ignoreDifferences entry for {which}{how} covers {pointer} of "
         f"{kind} {name}, which is {why}; syncOptions lacks `RespectIgnoreDifferences=true`, and ignoreDifferences "

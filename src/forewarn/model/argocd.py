@@ -976,8 +976,30 @@ class AppView:
     patch_skip_crds: bool = False  # it may set helm.skipCrds
 
 
-def app_view(obj: K8sObject) -> AppView | None:
-    """The Application-shaped spec of an Application or of an ApplicationSet's template, or None."""
+def app_views(obj: K8sObject) -> list[AppView]:
+    """The Applications an object stands for: an Application itself; an ApplicationSet's template rendered
+    with each parameter set its generators are known to produce (model/appset_generators), else the
+    template as written (its placeholders unknown)."""
+    view = app_view(obj)
+    if view is None or not is_argocd(obj, "ApplicationSet") or "{{" not in repr(view.spec):
+        return [view] if view is not None else []
+    from .appset_generators import parameter_sets, render
+
+    views = []
+    for label, params in parameter_sets(obj.data.get("spec")):
+        if not params:
+            views.append(view)
+            continue
+        rendered = app_view(obj, lambda spec, p=params: render(spec, p))
+        if rendered is not None:
+            rendered.label = f"{view.label} ({label})" if label else view.label
+            views.append(rendered)
+    return views
+
+
+def app_view(obj: K8sObject, render_spec=None) -> AppView | None:
+    """The Application-shaped spec of an Application or of an ApplicationSet's template, or None
+    (`render_spec` renders an ApplicationSet's template spec with one generator parameter set)."""
     if is_argocd(obj, "Application"):
         spec = obj.data.get("spec")
         if not isinstance(spec, YMap):
@@ -991,6 +1013,8 @@ def app_view(obj: K8sObject) -> AppView | None:
         spec = template.get("spec") if isinstance(template, dict) else None
         if not isinstance(spec, YMap):
             return None
+        if render_spec is not None:
+            spec = render_spec(spec)
         pos = template.at("spec")
         label = f"ApplicationSet {obj.name}"
         patch = aspec.get("templatePatch")
@@ -1539,14 +1563,12 @@ class AppAnalysis:
     rows_unknown: bool = False  # a chart we could not identify (templated): coverage claims stay silent
 
 
-def analyse(obj: K8sObject, ctx) -> AppAnalysis | None:
-    return ctx.cached(f"argocd.analysis:{id(obj)}", lambda c: _analyse(obj, c))
+def analyses(obj: K8sObject, ctx) -> list[AppAnalysis]:
+    """One analysis per Application the object stands for (app_views), built once per scan."""
+    return ctx.cached(f"argocd.analyses:{id(obj)}", lambda c: [_analyse(v, c) for v in app_views(obj)])
 
 
-def _analyse(obj: K8sObject, ctx) -> AppAnalysis | None:
-    view = app_view(obj)
-    if view is None:
-        return None
+def _analyse(view: AppView, ctx) -> AppAnalysis:
     out = AppAnalysis(view)
     for source in [*view.sources, *chart_dependency_sources(view, ctx)]:
         for row in catalogue(ctx):
@@ -1715,7 +1737,7 @@ def crd_groups(ctx) -> dict[str, dict[str, str]]:
 
 __all__ = [
     "ANY", "YES", "MAYBE", "NO", "AppView", "AppAnalysis", "IgnoreEntry", "Patched", "FieldPath",
-    "analyse", "app_view", "coverage", "covers", "manager_covers", "managers_note", "system_settings", "parse_jq", "parse_pointer", "jq_syntax_problem",
+    "analyses", "app_view", "app_views", "coverage", "covers", "manager_covers", "managers_note", "system_settings", "parse_jq", "parse_pointer", "jq_syntax_problem",
     "pointer_problem", "segments_to_jq", "suggested_entry", "value_at", "BUILTIN_GROUPS", "BUILTIN_GROUP_NAMES",
     "CLUSTER_SCOPED", "CORE_KINDS", "crd_groups", "is_templated", "glob_match", "is_argocd",
 ]
