@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from ..parse.yamldoc import YList, YMap
+from ..parse.yamldoc import remap
 
 MAX_SETS = 64
 _PLACEHOLDER = re.compile(r"\{\{\s*(\.?)([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)\s*\}\}")
@@ -69,21 +69,7 @@ def render(node, params: dict):
     """A copy of a template subtree with the known parameters substituted (positions kept)."""
     if not params:
         return node
-    if isinstance(node, YMap):
-        out = YMap(node.pos)
-        out.key_pos.update(node.key_pos)
-        out.val_pos.update(node.val_pos)
-        for key, value in node.items():
-            out[key] = render(value, params)
-        return out
-    if isinstance(node, YList):
-        out = YList(node.pos)
-        out.item_pos.extend(node.item_pos)
-        out.extend(render(v, params) for v in node)
-        return out
-    if isinstance(node, str) and "{{" in node:
-        return _substitute(node, params)
-    return node
+    return remap(node, lambda p: p, lambda v: _substitute(v, params) if isinstance(v, str) and "{{" in v else v)
 
 
 def _substitute(text: str, params: dict) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..findings import Position
-from ..parse.yamldoc import ParseError, YList, YMap, load_stream
+from ..parse.yamldoc import ParseError, YList, YMap, load_stream, remap
 from .kubernetes import K8sObject
 
 NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -164,25 +164,7 @@ def _patches_from(source, target, here: Path, kust_display: str, display_of, hol
 
 def _relocate(node, display: str, pin: Position | None):
     """A copy of a patch's tree whose positions name the patch file (or all point at `pin`)."""
-    def pos(p):
-        return located(pin or p, display)
-
-    if isinstance(node, YMap):
-        out = YMap(pos(node.pos))
-        for key, value in node.items():
-            out[key] = _relocate(value, display, pin)
-            if key in node.key_pos:
-                out.key_pos[key] = pos(node.key_pos[key])
-            if key in node.val_pos:
-                out.val_pos[key] = pos(node.val_pos[key])
-        return out
-    if isinstance(node, YList):
-        out = YList(pos(node.pos))
-        for i, value in enumerate(node):
-            out.append(_relocate(value, display, pin))
-            out.item_pos.append(pos(node.at(i)))
-        return out
-    return node
+    return remap(node, lambda p: located(pin or p, display))
 
 
 # ---------------------------------------------------------------------------------- rendering
@@ -384,16 +366,4 @@ def _step(node, part: str):
 
 
 def _copy(node):
-    if isinstance(node, YMap):
-        out = YMap(node.pos)
-        out.key_pos.update(node.key_pos)
-        out.val_pos.update(node.val_pos)
-        for key, value in node.items():
-            out[key] = _copy(value)
-        return out
-    if isinstance(node, YList):
-        out = YList(node.pos)
-        out.item_pos.extend(node.item_pos)
-        out.extend(_copy(v) for v in node)
-        return out
-    return node
+    return remap(node, lambda p: p)

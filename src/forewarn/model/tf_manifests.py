@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ..findings import Position
 from ..parse.hcldoc import UNKNOWN, Doc, LDict, LList, is_known
-from ..parse.yamldoc import ParseError, YList, YMap, load_stream
+from ..parse.yamldoc import ParseError, YList, YMap, load_stream, remap
 from .kubernetes_load import objects_from_docs
 
 _HOSTS = {"kubectl_manifest": "yaml_body", "kubernetes_manifest": "manifest"}
@@ -126,38 +126,8 @@ def _to_yaml(node, where: Position):
 
 
 def _shift(node, dl: int, dc: int):
-    def p(pos):
-        return Position(pos.line + dl, pos.column + dc)
-
-    if isinstance(node, YMap):
-        out = YMap(p(node.pos))
-        for key, value in node.items():
-            out[key] = _shift(value, dl, dc)
-            if key in node.key_pos:
-                out.key_pos[key] = p(node.key_pos[key])
-            if key in node.val_pos:
-                out.val_pos[key] = p(node.val_pos[key])
-        return out
-    if isinstance(node, YList):
-        out = YList(p(node.pos))
-        for i, value in enumerate(node):
-            out.append(_shift(value, dl, dc))
-            out.item_pos.append(p(node.at(i)))
-        return out
-    return node
+    return remap(node, lambda p: Position(p.line + dl, p.column + dc))
 
 
 def _pin(node, pos: Position):
-    if isinstance(node, YMap):
-        out = YMap(pos)
-        for key, value in node.items():
-            out[key] = _pin(value, pos)
-            out.key_pos[key] = out.val_pos[key] = pos
-        return out
-    if isinstance(node, YList):
-        out = YList(pos)
-        for value in node:
-            out.append(_pin(value, pos))
-            out.item_pos.append(pos)
-        return out
-    return node
+    return remap(node, lambda p: pos)

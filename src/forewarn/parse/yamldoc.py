@@ -59,6 +59,27 @@ class YList(list):
         return self.item_pos[index] if 0 <= index < len(self.item_pos) else self.pos
 
 
+def remap(node, position, value=None):
+    """A copy of a YAML tree with every position passed through `position(p)` (and every scalar through
+    `value(v)` when given): documents embedded elsewhere (a heredoc), values from another file (a patch)."""
+    if isinstance(node, YMap):
+        out = YMap(position(node.pos))
+        for key, item in node.items():
+            out[key] = remap(item, position, value)
+            if key in node.key_pos:
+                out.key_pos[key] = position(node.key_pos[key])
+            if key in node.val_pos:
+                out.val_pos[key] = position(node.val_pos[key])
+        return out
+    if isinstance(node, YList):
+        out = YList(position(node.pos))
+        for i, item in enumerate(node):
+            out.append(remap(item, position, value))
+            out.item_pos.append(position(node.at(i)))
+        return out
+    return value(node) if value is not None else node
+
+
 @dataclass
 class YamlDocument:
     index: int  # 0-based document index in the stream
