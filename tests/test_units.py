@@ -1,6 +1,7 @@
 """Value parsers: Kubernetes quantities, percentages, Bottlerocket durations and thresholds, exec `sleep N`."""
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 import pytest
@@ -8,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forewarn.units import (
+    exec_sleep,
     exec_sleep_seconds,
     is_bottlerocket_duration,
     is_bottlerocket_quantity,
@@ -159,15 +161,65 @@ def test_bottlerocket_quantity_regex_is_laxer_than_the_kubelet():
     (["/bin/sh", "-c", "echo draining; sleep 2.5"], 2.5),
     (["sleep", "20s"], 20),
     ("sleep 7", 7),
+    # GNU / BusyBox units and sums: NUMBER[smhd]..., summed
+    (["sleep", "1m"], 60),
+    (["sh", "-c", "sleep 1m"], 60),
+    (["sleep", "0.5m"], 30),
+    (["sleep", "1m", "30s"], 90),
+    (["sleep", "2h"], 7200),
+    (["sleep", "1d"], 86400),
+    (["sleep", ".5"], 0.5),
+    (["sleep", "1e1"], 10),
+    (["sleep", "--", "12"], 12),
+    (["sleep", 40], 40),  # an unquoted YAML number
+    # wrappers in front of sleep
+    (["/bin/busybox", "sleep", "40"], 40),
+    (["busybox", "sh", "-c", "sleep 41"], 41),
+    (["env", "sleep", "40"], 40),
+    (["/usr/bin/env", "sleep", "40"], 40),
+    (["/usr/bin/env", "-i", "-u", "HOME", "DRAIN=1", "sleep", "42"], 42),
+    (["sh", "-c", "exec sleep 9"], 9),
+    (["sh", "-c", "DRAIN=1 nohup sleep 8"], 8),
+    # shells and their options
+    (["/bin/sh", "-ec", "sleep 5"], 5),
+    (["bash", "-o", "pipefail", "-c", "sleep 7"], 7),
+    (["sh", "-c", "bash -c 'sleep 11'"], 11),
+    (["/usr/bin/dumb-init", "/bin/sh", "-c", "sleep 8"], 8),
+    # scripts: block scalars, redirections, comments, conditionals, the longest sleep wins
+    (["/bin/sh", "-c", 'echo "preStop: draining" > /proc/1/fd/1\nsleep 45\nkill -TERM 1'], 45),
+    (["sh", "-c", "sleep 10 >/dev/null 2>&1; /app/drain"], 10),
+    (["sh", "-c", "if [ -f /tmp/ready ]; then sleep 20; else sleep 5; fi"], 20),
+    (["sh", "-c", "# sleep 100 would be too long\nsleep 2"], 2),
+    (["sh", "-c", "cat <<EOF > /tmp/x\nsleep 99\nEOF\nsleep 3"], 3),
+    (["sh", "-c", "sleep \\\n  15"], 15),
+    # forever
+    (["sleep", "infinity"], math.inf),
+    (["sleep", "inf"], math.inf),
+    (["sh", "-c", "sleep infinity"], math.inf),
 ])
 def test_exec_sleep_seconds(command, seconds):
     assert exec_sleep_seconds(command) == seconds
 
 
-@pytest.mark.parametrize("command", [["nginx", "-s", "quit"], ["/bin/sh", "-c", "kill -TERM 1"], [], None, 5,
-                                     ["sleep"], ["sleep", "infinity"]])
+@pytest.mark.parametrize("command", [
+    ["nginx", "-s", "quit"], ["/bin/sh", "-c", "kill -TERM 1"], [], None, 5, ["sleep"],
+    ["sleep", "1m30s"],  # rejected by GNU and BusyBox sleep ("invalid time interval"): no sleep at all
+    ["sleep", "1M"], ["sleep", "-1"], ["sleep", "5 "], ["sleep", "0x10"], ["sleep", "ten"],
+    ["sh", "-c", "sleep $DRAIN_SECONDS"], ["sh", "-c", 'sleep "${DELAY:-10}"'], ["sh", "-c", "sleep $(cat /delay)"],
+    ["/bin/sh", "/scripts/pre-stop.sh"],  # a script file: its content is not in the manifest
+    ["sh", "-c", "echo 'sleep 30'"], ["/app/drain", "--then-sleep", "30"], ["env", "-S", "sleep 30"],
+    ["timeout", "5", "sleep", "30"],  # not followed: the timeout bounds it
+    ["sleep", None], ["sh", "-c", None], [None, "sleep", "5"],
+])
 def test_exec_sleep_seconds_none(command):
     assert exec_sleep_seconds(command) is None
+
+
+def test_exec_sleep_points_at_the_item_that_holds_it():
+    assert exec_sleep(["sleep", "40"]) == (40, 0)
+    assert exec_sleep(["/bin/busybox", "sleep", "40"]) == (40, 1)
+    assert exec_sleep(["/bin/sh", "-c", "sleep 45"]) == (45, 2)
+    assert exec_sleep("sleep 7") == (7, None)
 
 
 @settings(max_examples=50)
@@ -175,6 +227,49 @@ def test_exec_sleep_seconds_none(command):
 def test_exec_sleep_seconds_generated(n):
     assert exec_sleep_seconds(["sleep", str(n)]) == n
     assert exec_sleep_seconds(["/bin/sh", "-c", f"sleep {n} && kill -QUIT 1"]) == n
+
+
+SLEEP_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+sleep_args = st.tuples(st.integers(0, 10_000), st.sampled_from(sorted(SLEEP_UNITS)))
+
+
+@settings(max_examples=100)
+@given(st.lists(sleep_args, min_size=1, max_size=4),
+       st.sampled_from([[], ["env"], ["/usr/bin/env"], ["busybox"], ["/bin/busybox"], ["exec"]]),
+       st.sampled_from(["argv", "sh", "block"]))
+def test_exec_sleep_units_are_summed_in_every_form(args, wrapper, form):
+    words = [f"{n}{unit}" for n, unit in args]
+    expected = sum(n * SLEEP_UNITS[unit] for n, unit in args)
+    argv = [*wrapper, "sleep", *words]
+    if form == "argv":
+        command, index = argv, len(wrapper)
+    elif form == "sh":
+        command, index = ["/bin/sh", "-c", " ".join(argv) + " && nginx -s quit"], 2
+    else:
+        command, index = ["/bin/sh", "-c", "echo draining\n" + " ".join(argv) + "\nkill -TERM 1\n"], 2
+    assert exec_sleep(command) == (expected, index)
+
+
+@settings(max_examples=100)
+@given(st.decimals(min_value=0, max_value=1000, places=2, allow_nan=False, allow_infinity=False),
+       st.sampled_from(sorted(SLEEP_UNITS)))
+def test_exec_sleep_fractions_with_units(number, unit):
+    assert exec_sleep_seconds(["sleep", f"{number}{unit}"]) == float(number * SLEEP_UNITS[unit])
+
+
+@settings(max_examples=100)
+@given(st.lists(st.integers(0, 600), min_size=1, max_size=5), st.sampled_from(["; ", " && ", " || ", "\n", " | "]))
+def test_exec_sleep_takes_the_longest_of_a_script(durations, separator):
+    script = separator.join(f"sleep {n}" for n in durations)
+    assert exec_sleep_seconds(["sh", "-c", script]) == max(durations)
+
+
+@settings(max_examples=100)
+@given(st.text(max_size=80))
+def test_exec_sleep_never_crashes(text):
+    for command in (text, ["sh", "-c", text], ["sleep", text], [text, text]):
+        result = exec_sleep(command)
+        assert result is None or result[0] >= 0
 
 
 def test_placeholder_alone_on_a_line_keeps_the_template_valid_toml():

@@ -387,3 +387,175 @@ def test_k8s001_sidecars_param_exempts_mesh_proxies_and_can_be_changed(catalog):
     custom = load_catalog(params={"K8S001": {"sidecars": ["app"]}})
     found = scan_text("d.yaml", text, custom, select=["K8S001"]).findings
     assert [f.message.split("'")[1] for f in found] == ["istio-proxy"]
+
+
+# --- Argo Rollouts workloadRef (K8S003 judged on the referenced template) ------------------------------
+def rollout_ref(name="api", ns=None, replicas="\n  replicas: 4", ref="{apiVersion: apps/v1, kind: Deployment, name: api}"):
+    ns_line = f", namespace: {ns}" if ns else ""
+    return f"""
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {{name: {name}{ns_line}}}
+spec:{replicas}
+  selector: {{matchLabels: {{app: api}}}}
+  workloadRef: {ref}
+  strategy: {{canary: {{steps: [{{setWeight: 50}}]}}}}
+"""
+
+
+SPREADING_CONTAINERS = """
+        - name: api
+          image: ghcr.io/acme/api:1
+      topologySpreadConstraints:
+        - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway,
+           labelSelector: {matchLabels: {app: api}}}"""
+POD_TEMPLATE = """
+apiVersion: v1
+kind: PodTemplate
+metadata: {name: api}
+template:
+  metadata: {labels: {app: api}}
+  spec:
+    containers: [{name: api, image: api}]
+"""
+
+
+def test_rollout_workload_ref_is_judged_on_the_referenced_template():
+    text = join(rollout_ref(), deployment(extra_spec="\n  replicas: 0"))
+    assert codes("r.yaml", text, select=("K8S003",)) == [("K8S003", 6)]  # the Rollout's spec.replicas
+    (f,) = scan_text("r.yaml", text, select=["K8S003"]).findings
+    assert "Rollout api runs 4 replicas" in f.message and "Deployment api (spec.workloadRef)" in f.message
+    # the referenced template spreads its own pods: clean
+    spread = join(rollout_ref(), deployment(extra_spec="\n  replicas: 0", containers=SPREADING_CONTAINERS))
+    assert codes("r.yaml", spread, select=("K8S003",)) == []
+
+
+def test_rollout_workload_ref_counts_its_own_autoscaler():
+    hpa = HPA.format(version="v2", ns="", kind="Rollout")
+    text = join(rollout_ref(replicas=""), deployment(extra_spec="\n  replicas: 0"), hpa)
+    assert codes("r.yaml", text, select=("K8S003", "K8S008")) == [("K8S003", 4)]  # metadata.name
+
+
+@pytest.mark.parametrize("docs,resolved", [
+    ((rollout_ref(), deployment(extra_spec="\n  replicas: 0")), "Deployment"),
+    ((rollout_ref(ns="shop"), deployment(ns="shop")), "Deployment"),
+    ((rollout_ref(ns="shop"), deployment()), "Deployment"),  # no namespace written: the same
+    ((rollout_ref(ref="{apiVersion: apps/v1, kind: ReplicaSet, name: api}"), deployment(kind="ReplicaSet")),
+     "ReplicaSet"),
+    ((rollout_ref(ref="{apiVersion: v1, kind: PodTemplate, name: api}"), POD_TEMPLATE), "PodTemplate"),
+    ((rollout_ref(ns="shop"), deployment(ns="web")), None),  # another namespace
+    ((rollout_ref(), deployment(name="api-v2")), None),  # another name
+    ((rollout_ref(ref="{apiVersion: v1, kind: Deployment, name: api}"), deployment()), None),  # not apps/Deployment
+    ((rollout_ref(ref="{kind: Deployment, name: api}"), deployment()), None),  # Argo needs the apiVersion
+    ((rollout_ref(), deployment(api="acme.io/v1")), None),  # a CRD called Deployment
+    ((rollout_ref(ref="{apiVersion: apps/v1, kind: StatefulSet, name: api}"), deployment(kind="StatefulSet")), None),
+    ((rollout_ref(ref="Deployment/api"), deployment()), None),
+    ((rollout_ref(ref="{apiVersion: apps/v1, kind: Deployment, name: '{{ .Values.name }}'}"), deployment()), None),
+    ((rollout_ref(), "\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec: {replicas: 0}\n"), None),
+    ((rollout_ref(),), None),  # not in the scan
+])
+def test_referenced_template_resolution(docs, resolved):
+    ctx = ctx_of(("a.yaml", join(*docs)))
+    ref = wl.referenced_template(obj(ctx, "Rollout", "api"), ctx)
+    assert (ref.holder.kind if ref else None) == resolved
+    if ref:
+        assert ref.labels == {"app": "api"} and ref.spec["containers"][0]["name"] == "api"
+
+
+def test_referenced_template_takes_the_nearest_copy_and_never_guesses_a_tie():
+    prod_dep = ("overlays/prod/deployment.yaml", deployment())
+    dev_dep = ("overlays/dev/deployment.yaml", deployment(containers=SPREADING_CONTAINERS))
+    ctx = ctx_of(("overlays/prod/rollout.yaml", rollout_ref()), prod_dep, dev_dep)
+    assert wl.referenced_template(obj(ctx, "Rollout", "api"), ctx).holder.path == "overlays/prod/deployment.yaml"
+    ctx = ctx_of(("apps/rollout.yaml", rollout_ref()), ("apps/a/deployment.yaml", deployment()),
+                 ("apps/b/deployment.yaml", deployment()))
+    assert wl.referenced_template(obj(ctx, "Rollout", "api"), ctx) is None
+
+
+def test_referenced_deployment_scaled_to_zero_gets_nothing_extra():
+    dep = deployment(extra_spec="\n  replicas: 0", containers="""
+        - name: api
+          image: ghcr.io/acme/api:1
+          ports: [{name: http, containerPort: 8080}]
+          lifecycle: {preStop: {sleep: {seconds: 10}}}
+          readinessProbe: {httpGet: {path: /ready, port: http}}
+          resources: {requests: {cpu: 100m, memory: 128Mi}, limits: {memory: 128Mi}}""")
+    text = join(rollout_ref(replicas="\n  replicas: 1"), dep, service())
+    assert codes("r.yaml", text) == []
+
+
+# --- positions of missing keys (RULES.md "Positions") and of exec sleeps -------------------------------
+def test_missing_key_points_at_the_deepest_written_mapping():
+    text = deployment(containers="""
+        - name: api
+          image: api
+          ports: [{name: http, containerPort: 8080}]
+          readinessProbe: {httpGet: {path: /ready, port: http}}
+          lifecycle:
+            postStart: {exec: {command: [/warm-cache]}}
+          resources: {}
+        - name: worker
+          image: worker
+          resources:
+            requests: {cpu: 100m, memory: 64Mi}
+            limits:
+              cpu: 200m
+        - name: batch
+          image: batch
+          resources:
+            limits: {cpu: "1"}
+        - name: bare
+          image: bare""")
+    found = codes("d.yaml", text, select=("K8S001", "K8S006", "K8S007"))
+    assert found == [
+        ("K8S001", 18),  # `lifecycle:` (it holds only postStart)
+        ("K8S006", 20), ("K8S007", 20),  # `resources: {}`
+        ("K8S006", 25), ("K8S007", 25),  # `limits:` lacks memory / ephemeral-storage
+        ("K8S006", 29),  # requests.memory and limits.memory missing: their common `resources:`
+        ("K8S007", 30),  # `limits:` (flow) lacks ephemeral-storage
+        ("K8S006", 31), ("K8S007", 31),  # no resources at all: the container
+    ]
+
+
+def test_exec_sleep_in_a_block_sequence_points_at_the_item():
+    text = deployment(containers="""
+        - name: worker
+          image: worker
+          lifecycle:
+            preStop:
+              exec:
+                command:
+                  - /bin/sh
+                  - -c
+                  - |
+                    echo draining
+                    sleep 45""")
+    assert codes("d.yaml", text, select=("K8S002",)) == [("K8S002", 22)]  # the `- |` script
+    text = deployment(containers="""
+        - name: worker
+          image: worker
+          lifecycle:
+            preStop:
+              exec:
+                command: "sleep infinity"
+""")
+    (f,) = scan_text("d.yaml", text, select=["K8S002"]).findings
+    assert f.line == 19 and "sleep infinity" in f.message and "Sleep a fixed time" in f.message
+
+
+def test_autoscaler_pairs_with_the_kustomize_rendering_of_its_overlay():
+    """model/kustomize.py replaces a patched base object by one rendering per overlay: same path (the base),
+    the patch files in `extra_origins`. An HPA that only the prod overlay deploys scales the prod rendering."""
+    import dataclasses
+
+    text = deployment(ns="shop", extra_spec="\n  replicas: 2")
+    hpa = ("overlays/prod/hpa.yaml", HPA.format(version="v2", ns=", namespace: shop", kind="Deployment"))
+    base_ctx = ctx_of(("base/deployment.yaml", text), hpa)
+    base = obj(base_ctx, "Deployment", "api")
+    prod = dataclasses.replace(base)
+    prod.extra_origins = ("overlays/prod/kustomization.yaml",)
+    staging = dataclasses.replace(base)
+    staging.extra_origins = ("overlays/staging/replicas.yaml",)
+    ctx = Context.build([prod, staging, obj(base_ctx, "HorizontalPodAutoscaler", "api-hpa")])
+    assert wl.replicas_fight_autoscaler(prod, ctx) == Position(8, 3)
+    assert wl.replicas_fight_autoscaler(staging, ctx) is None

@@ -10,18 +10,19 @@ belong, a string where a mapping belongs) are never judged: the check skips them
 """
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 from ..findings import Position
-from ..model.kubernetes import K8sObject, as_list, as_map, selector_matches
+from ..model.kubernetes import K8sObject, as_list, as_map, dig, selector_matches
 from ..model.workloads import (
-    has_own_pod_template,
-    BATCH_AND_NODE_KINDS, REPLICA_KINDS, app_containers, autoscaler_min, autoscalers_for, is_kind,
-    is_replica_workload, limit_range_defaults, native_sidecars, replicas_fight_autoscaler, replicas_position,
-    replicas_value, service_backed, service_label, serving_containers, uses_workload_ref,
+    BATCH_AND_NODE_KINDS, REPLICA_KINDS, app_containers, autoscaler_min, autoscalers_for, has_own_pod_template,
+    is_kind, is_replica_workload, limit_range_defaults, native_sidecars, referenced_template,
+    replicas_fight_autoscaler, replicas_position, replicas_value, service_backed, service_label,
+    serving_containers, uses_workload_ref,
 )
-from ..parse.yamldoc import YMap
-from ..units import exec_sleep_seconds, parse_quantity
+from ..parse.yamldoc import YList, YMap
+from ..units import exec_sleep, parse_quantity
 from . import template
 
 DEFAULT_SIDECARS = ("istio-proxy", "linkerd-proxy")
@@ -39,6 +40,25 @@ def _container_pos(container: dict) -> Position:
     if isinstance(container, YMap):
         return container.pos
     return Position(1, 1)
+
+
+def _missing_pos(container: dict, *paths: tuple[str, ...]) -> Position:
+    """Where a finding about missing keys points (RULES.md "Positions": the mapping that should hold them):
+    the deepest mapping written on the way to all of them, e.g. `lifecycle:` for a missing
+    `lifecycle.preStop`, `limits:` for `resources.limits.ephemeral-storage`, `resources:` when both
+    requests and limits keys are missing; the container when none of that path is written."""
+    parents = [path[:-1] for path in paths]
+    common: list[str] = []
+    for keys in zip(*parents):
+        if any(k != keys[0] for k in keys):
+            break
+        common.append(keys[0])
+    pos, node = _container_pos(container), container
+    for key in common:
+        if not isinstance(node, YMap) or key not in node:
+            break
+        pos, node = node.at(key), node[key]
+    return pos
 
 
 def _long_running(obj) -> list[tuple[str, int, dict]]:
@@ -98,7 +118,7 @@ def prestop_missing(obj, ctx, rule):
         budget = f"within terminationGracePeriodSeconds ({grace})" if grace is not None else \
             "shorter than terminationGracePeriodSeconds"
         yield rule.finding(
-            obj, _container_pos(container),
+            obj, _missing_pos(container, ("lifecycle", "preStop")),
             f"container '{_name(container)}' of {_what(obj)} serves {service_label(service)} but has no "
             f"lifecycle.preStop: on every rollout or scale-down it gets SIGTERM while load balancers still "
             f"route to it (502s). Add a preStop that waits for endpoint removal, e.g. "
@@ -139,12 +159,18 @@ def _pre_stop_sleeps(obj):
             continue
         exec_ = pre_stop.get("exec")
         if isinstance(exec_, YMap):
-            seconds = exec_sleep_seconds(exec_.get("command"))
-            if seconds is not None:
-                yield container, "exec", seconds, exec_.at("command")
+            command = exec_.get("command")
+            found = exec_sleep(command)
+            if found is not None:
+                seconds, item = found
+                # the item that holds the sleep (a `- |` script, the `sleep` word), else the `command:` key
+                pos = command.at(item) if isinstance(command, YList) and item is not None else exec_.at("command")
+                yield container, "exec", seconds, pos
 
 
 def _fmt_seconds(value) -> str:
+    if math.isinf(value):
+        return "infinity"
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
@@ -166,12 +192,16 @@ def prestop_exceeds_grace_period(obj, ctx, rule):
         if seconds < grace or (form == "native" and seconds > grace):  # the latter is K8S011
             continue
         how = f"sleep.seconds {seconds}" if form == "native" else f"exec `sleep {_fmt_seconds(seconds)}`"
+        if math.isinf(seconds):
+            fix = "Sleep a fixed time shorter than the grace period instead (e.g. `sleep 10`)."
+        else:
+            fix = (f"Raise terminationGracePeriodSeconds to the sleep plus the app's drain time "
+                   f"(e.g. {int(seconds) + 15}) or shorten the sleep.")
         yield rule.finding(
             obj, pos,
             f"container '{_name(container)}' preStop {how} is not shorter than {_grace_text(obj)}: the "
             f"kubelet sends SIGTERM only after the hook, so the app gets at most the 2 s extension before "
-            f"SIGKILL and in-flight requests are cut. Raise terminationGracePeriodSeconds to the sleep plus the "
-            f"app's drain time (e.g. {int(seconds) + 15}) or shorten the sleep.",
+            f"SIGKILL and in-flight requests are cut. {fix}",
             snippet=f"{obj.address}:{_name(container)}:preStop",
         )
 
@@ -210,12 +240,49 @@ def _labels_text(labels: dict) -> str:
     return ", ".join(f"{k}: {v}" for k, v in labels.items()) or "(none)"
 
 
+def _spreads(spec: dict, labels: dict) -> bool:
+    """Whether a pod spec keeps its replicas apart: a podAntiAffinity term (required or preferred), or a
+    topologySpreadConstraints entry whose labelSelector selects the pod's own labels. Anything unreadable
+    there counts as spreading (never judged on a guess)."""
+    affinity = spec.get("affinity")
+    if affinity is not None:
+        if not isinstance(affinity, dict):
+            return True
+        anti = affinity.get("podAntiAffinity")
+        if anti is not None:
+            if not isinstance(anti, dict):
+                return True
+            for key in ("requiredDuringSchedulingIgnoredDuringExecution",
+                        "preferredDuringSchedulingIgnoredDuringExecution"):
+                terms = anti.get(key)
+                if (terms is not None and not isinstance(terms, list)) or as_list(terms):
+                    return True  # a term (or something unreadable there): spreading is configured
+    constraints = spec.get("topologySpreadConstraints")
+    if constraints is not None and not isinstance(constraints, list):
+        return True
+    for constraint in as_list(constraints):
+        if not isinstance(constraint, dict):
+            return True
+        if _self_selecting(constraint.get("labelSelector"), labels) is not False:
+            return True  # selects its own pods, or cannot be evaluated
+    return False
+
+
 @template("replicas-not-spread")
 def replicas_not_spread(obj, ctx, rule):
     """Moonlight: three replicas of a CPU-heavy Deployment on one node took each other down. The default
-    spreading (hostname maxSkew 3, ScheduleAnyway) allows exactly that (KNOWLEDGE.md 6)."""
-    if not has_own_pod_template(obj):
-        return
+    spreading (hostname maxSkew 3, ScheduleAnyway) allows exactly that (KNOWLEDGE.md 6).
+
+    A Rollout with `spec.workloadRef` runs its own replica count of the referenced object's pod template:
+    it is judged on that template (unresolved references are skipped). The referenced Deployment is judged
+    as itself, on its own replicas (usually 0 once the Rollout owns them)."""
+    if has_own_pod_template(obj):
+        spec, labels, borrowed = obj.pod_spec(), obj.pod_labels(), None
+    else:
+        borrowed = referenced_template(obj, ctx)
+        if borrowed is None:
+            return
+        spec, labels = borrowed.spec, borrowed.labels
     replicas = replicas_value(obj)
     count, source = (replicas, "spec.replicas") if replicas is not None else (0, "")
     for scaler in autoscalers_for(obj, ctx):
@@ -223,41 +290,21 @@ def replicas_not_spread(obj, ctx, rule):
         if minimum is not None and minimum > count:
             key = "minReplicas" if scaler.kind == "HorizontalPodAutoscaler" else "minReplicaCount"
             count, source = minimum, f"{scaler.kind} {scaler.name} {key}"
-    if count < 2:
+    if count < 2 or _spreads(spec, labels):
         return
-    spec = obj.pod_spec()
-    affinity = spec.get("affinity")
-    if affinity is not None:
-        if not isinstance(affinity, dict):
-            return
-        anti = affinity.get("podAntiAffinity")
-        if anti is not None:
-            if not isinstance(anti, dict):
-                return
-            for key in ("requiredDuringSchedulingIgnoredDuringExecution",
-                        "preferredDuringSchedulingIgnoredDuringExecution"):
-                terms = anti.get(key)
-                if (terms is not None and not isinstance(terms, list)) or as_list(terms):
-                    return  # a term (or something unreadable there): spreading is configured
-    constraints = spec.get("topologySpreadConstraints")
-    if constraints is not None and not isinstance(constraints, list):
-        return
-    labels = obj.pod_labels()
-    for constraint in as_list(constraints):
-        if not isinstance(constraint, dict):
-            return
-        if _self_selecting(constraint.get("labelSelector"), labels) is not False:
-            return  # selects its own pods, or cannot be evaluated
-    selector = as_map(as_map(obj.spec.get("selector")).get("matchLabels")) or labels
+    selector = as_map(dig(obj.data, "spec", "selector", "matchLabels")) or \
+        (as_map(dig(borrowed.holder.data, "spec", "selector", "matchLabels")) if borrowed else {}) or labels
+    where = "" if borrowed is None else f" of the pod template of {borrowed.describe()} (spec.workloadRef)"
+    change = "" if borrowed is None else f" in {borrowed.describe()}'s pod template"
     yield rule.finding(
         obj, replicas_position(obj),
-        f"{_what(obj)} runs {'' if source == 'spec.replicas' else 'at least '}{count} replicas ({source}) with "
-        f"no podAntiAffinity and no "
+        f"{_what(obj)} runs {'' if source == 'spec.replicas' else 'at least '}{count} replicas ({source}){where} "
+        f"with no podAntiAffinity and no "
         f"topologySpreadConstraints selecting its own pods: the scheduler's default spreading (hostname "
         f"maxSkew 3, ScheduleAnyway) still lets all of them land on one node, which then takes the whole "
         f"service down. Add a topologySpreadConstraints entry (topologyKey: kubernetes.io/hostname, maxSkew: 1) "
         f"with labelSelector.matchLabels {{{_labels_text(selector)}}}, or a preferred podAntiAffinity on those "
-        f"labels.",
+        f"labels{change}.",
         snippet=f"{obj.address}:spread",
     )
 
@@ -393,7 +440,7 @@ def resources_unset(obj, ctx, rule):
         if "limits.memory" in missing:
             why.append("without a memory limit one leak can take the node's memory from every other pod")
         yield rule.finding(
-            obj, _container_pos(container),
+            obj, _missing_pos(container, *(("resources", *m.split(".")) for m in missing)),
             f"{role} '{_name(container)}' of {_what(obj)} sets no {', '.join(missing)}: {'; '.join(why)}. "
             f"Set {', '.join('resources.' + m for m in missing)}.",
             snippet=f"{obj.address}:{_name(container)}:resources",
@@ -414,7 +461,7 @@ def ephemeral_storage_unbounded(obj, ctx, rule):
         if res is None or _set(res[1], "ephemeral-storage"):
             continue
         yield rule.finding(
-            obj, _container_pos(container),
+            obj, _missing_pos(container, ("resources", "limits", "ephemeral-storage")),
             f"{role} '{_name(container)}' of {_what(obj)} has no resources.limits.ephemeral-storage: its logs "
             f"and writable layer can fill the node's disk until DiskPressure evicts every pod there. Set "
             f"resources.limits.ephemeral-storage (and a matching request).",

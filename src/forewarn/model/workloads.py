@@ -68,6 +68,12 @@ def has_own_pod_template(obj: K8sObject) -> bool:
     return is_replica_workload(obj) and not uses_workload_ref(obj) and obj.pod_template() is not None
 
 
+# What an Argo Rollout's `spec.workloadRef` may name (argo-rollouts rollout/templateref.go `infoByGroupKind`):
+# (API group, kind) -> where the pod template sits in that object.
+WORKLOAD_REF_KINDS = {("apps", "Deployment"): ("spec", "template"), ("apps", "ReplicaSet"): ("spec", "template"),
+                      ("", "PodTemplate"): ("template",)}
+
+
 def is_metrics_port_name(name) -> bool:
     return isinstance(name, str) and "metrics" in name.lower()
 
@@ -102,6 +108,9 @@ class _Index:
     # Replica workloads by identity (kind, namespace, name). A cluster holds one object per identity, so
     # several in one scan are variants (environments, rendered examples): see `_nearest_variant`.
     variants: dict[tuple[str, str, str], list[K8sObject]] = field(default_factory=lambda: defaultdict(list))
+    # Objects a Rollout's workloadRef can name, by (kind, name): Deployments, ReplicaSets, PodTemplates.
+    ref_targets: dict[tuple[str, str], list[K8sObject]] = field(default_factory=lambda: defaultdict(list))
+    ref_memo: dict[int, "ReferencedTemplate | None"] = field(default_factory=dict)
 
 
 def _index(ctx) -> _Index:
@@ -137,6 +146,8 @@ def _build(ctx) -> _Index:
         idx.autoscalers_by_target[(kind, name)].append(scaler)
     for obj in ctx.objects(*REPLICA_KINDS):
         idx.variants[(obj.kind, obj.namespace, obj.name)].append(obj)
+    for obj in ctx.objects(*{kind for _, kind in WORKLOAD_REF_KINDS}):
+        idx.ref_targets[(obj.kind, obj.name)].append(obj)
     for lr in ctx.objects("LimitRange"):
         if lr.api_version == "v1":
             idx.limit_ranges[lr.namespace].append(lr)
@@ -156,18 +167,30 @@ def _shared_dirs(a: str, b: str) -> int:
     return n
 
 
+def _origins(obj: K8sObject) -> tuple[str, ...]:
+    """The files an object comes from: its own, plus the kustomize patches of an overlay rendering of it
+    (model/kustomize.py keeps the base's path and lists the patch files in `extra_origins`)."""
+    return (obj.path, *getattr(obj, "extra_origins", ()))
+
+
+def _closeness(a: K8sObject, b: K8sObject) -> int:
+    """How many directories two objects share, counting an overlay rendering as living in its patches'
+    directories too (the prod rendering of base/deployment.yaml sits next to overlays/prod/hpa.yaml)."""
+    return max(_shared_dirs(x, y) for x in _origins(a) for y in _origins(b))
+
+
 def _nearest_variant(other: K8sObject, obj: K8sObject, idx: _Index) -> bool:
     """Whether `other` (a Service, an autoscaler) belongs with this copy of obj.
 
     When the scan holds several objects with obj's identity (overlays/dev and overlays/prod, rendered
-    examples of one chart), each is a different deployment of the same thing; `other` pairs with the copy
-    that shares the most directories with it, not with all of them (an HPA in the autoscaling example
-    does not scale the Deployment of every other example)."""
+    examples of one chart, kustomize renderings of one base), each is a different deployment of the same
+    thing; `other` pairs with the copy that shares the most directories with it, not with all of them (an
+    HPA in the autoscaling example does not scale the Deployment of every other example)."""
     copies = idx.variants.get((obj.kind, obj.namespace, obj.name), ())
     if len(copies) < 2:
         return True
-    best = max(_shared_dirs(other.path, c.path) for c in copies)
-    return _shared_dirs(other.path, obj.path) == best
+    best = max(_closeness(other, c) for c in copies)
+    return _closeness(other, obj) == best
 
 
 def _text(value) -> str:
@@ -200,6 +223,74 @@ def _scale_target(scaler: K8sObject) -> tuple[str, str] | None:
         kind = ref.get("kind") or "Deployment"  # KEDA's default target kind
         return (kind, ref["name"]) if isinstance(kind, str) else None
     return None
+
+
+# --- Argo Rollouts workloadRef -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReferencedTemplate:
+    """The pod template a Rollout runs through `spec.workloadRef`, and the object that holds it."""
+    holder: K8sObject
+    template: dict
+
+    @property
+    def spec(self) -> dict:
+        return as_map(self.template.get("spec"))
+
+    @property
+    def labels(self) -> dict:
+        return as_map(as_map(self.template.get("metadata")).get("labels"))
+
+    def describe(self) -> str:
+        return f"{self.holder.kind} {self.holder.name}"
+
+
+def referenced_template(obj: K8sObject, ctx) -> ReferencedTemplate | None:
+    """The pod template of the object an argoproj.io Rollout's `spec.workloadRef` names, or None.
+
+    Resolved as the Argo Rollouts controller does: `apiVersion` + `kind` must be a supported workload
+    (apps/Deployment, apps/ReplicaSet, v1/PodTemplate), looked up by name in the Rollout's namespace (an
+    unwritten namespace is the same as any). When the scan holds several candidates (environments), the one
+    nearest the Rollout in the directory tree; a tie, an unsupported kind or no candidate with a pod
+    template is unresolved: None, never a guess.
+    """
+    if not (is_replica_workload(obj) and obj.kind == "Rollout" and uses_workload_ref(obj)):
+        return None
+    idx = _index(ctx)
+    key = id(obj)
+    if key not in idx.ref_memo:
+        idx.ref_memo[key] = _resolve_workload_ref(obj, idx)
+    return idx.ref_memo[key]
+
+
+def _resolve_workload_ref(obj: K8sObject, idx: _Index) -> ReferencedTemplate | None:
+    ref = obj.spec.get("workloadRef")
+    kind, name, api = ref.get("kind"), ref.get("name"), ref.get("apiVersion")
+    if not (isinstance(kind, str) and isinstance(name, str) and name and isinstance(api, str)):
+        return None
+    group = api.rpartition("/")[0] if "/" in api else ""
+    path = WORKLOAD_REF_KINDS.get((group, kind))
+    if path is None:
+        return None
+    candidates = []
+    for cand in idx.ref_targets.get((kind, name), ()):
+        if cand is obj or not same_namespace(cand.namespace, obj.namespace):
+            continue
+        if kind != "PodTemplate" and not is_kind(cand, REPLICA_KINDS):  # a CRD that is called Deployment
+            continue
+        if kind == "PodTemplate" and cand.api_version != "v1":
+            continue
+        template = cand.data
+        for step in path:
+            template = template.get(step) if isinstance(template, dict) else None
+        if isinstance(template, dict) and template:
+            candidates.append((_closeness(cand, obj), cand, template))
+    if not candidates:
+        return None
+    best = max(c[0] for c in candidates)
+    nearest = [c for c in candidates if c[0] == best]
+    if len(nearest) != 1:
+        return None  # two equally near copies: which one this Rollout runs is not known
+    return ReferencedTemplate(nearest[0][1], nearest[0][2])
 
 
 # --- autoscalers ----------------------------------------------------------------------------------------
@@ -266,7 +357,9 @@ def replicas_fight_autoscaler(obj: K8sObject, ctx) -> Position | None:
 def service_backed(obj: K8sObject, ctx) -> list[K8sObject]:
     """The Services that make obj a Service-backed workload (RULES.md general definitions); [] if none.
 
-    Only Deployments, StatefulSets, ReplicaSets and argoproj.io Rollouts with a pod template qualify. A
+    Only Deployments, StatefulSets, ReplicaSets and argoproj.io Rollouts with a pod template qualify (a
+    Rollout with `spec.workloadRef` does not: the Deployment it references carries the same template,
+    labels and Services, and its containers are judged there, once). A
     Service backs obj when it is in the same namespace (unwritten = same), its `spec.selector` map is a
     subset of the pod template labels, and it is not headless, not metrics-only (every port name contains
     `metrics`) and not an admission webhook's `clientConfig.service`. When the scan holds several copies
@@ -396,4 +489,5 @@ __all__ = [
     "NO_SERVICE_IN_SCAN", "autoscaler_targets", "autoscalers_for", "autoscaler_min", "replicas_fight_autoscaler",
     "replicas_position", "replicas_value", "service_backed", "serving_containers", "same_namespace",
     "is_replica_workload", "uses_workload_ref", "native_sidecars", "app_containers", "limit_range_defaults",
+    "ReferencedTemplate", "referenced_template",
 ]
