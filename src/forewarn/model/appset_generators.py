@@ -6,9 +6,12 @@ ApplicationSet whose list generator names each chart (`chart: '{{.chart}}'`, ele
 templated, the chart is unknown and ARGO001 stays silent on exactly the incident. So:
 
 - `list` elements are known parameter sets (nested values reachable as `.values.x` / `values.x`);
-- `matrix` is the cartesian product of its two generators, `merge` and every other generator (clusters,
-  git, SCM, pull requests, plugins) give parameters we do not know: their placeholders stay templated and
-  whatever depends on them is skipped, never guessed;
+- a `clusters` generator's `values` are known (the cluster's name and server are not);
+- `git` `directories` / `files` generators read this repository (the scan root), when the repo holds the
+  paths: each matching directory (`path.path`, `path.basename`...) or each JSON/YAML file's keys;
+- `matrix` is the cartesian product of its two generators; a `selector` keeps the sets it matches;
+- `merge` and every other generator (SCM, pull requests, plugins) give parameters we do not know: their
+  placeholders stay templated and whatever depends on them is skipped, never guessed;
 - a placeholder is replaced only when it is a plain parameter reference: `{{.chart}}` / `{{ .chart }}`
   (goTemplate) or `{{chart}}` (the default fasttemplate); anything with a function or pipe stays templated.
 
@@ -16,28 +19,67 @@ Rendering copies the template's YAML tree with its positions, so findings still 
 """
 from __future__ import annotations
 
+import fnmatch
+import json
 import re
+from pathlib import Path
 
 from ..parse.yamldoc import remap
 
 MAX_SETS = 64
-_PLACEHOLDER = re.compile(r"\{\{\s*(\.?)([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)\s*\}\}")
+_PLACEHOLDER = re.compile(r"\{\{\s*(\.?)([A-Za-z_][\w-]*(?:\[\d+\])?(?:\.[A-Za-z_][\w-]*)*)\s*\}\}")
 
 
-def parameter_sets(spec) -> list[tuple[str, dict]]:
-    """(label, parameters) per set the generators produce; one unlabelled empty set when unknown."""
+def parameter_sets(spec, repo: Path | None = None) -> list[tuple[str, dict]]:
+    """(label, parameters) per set the generators produce; one unlabelled empty set when unknown.
+    `repo`: the repository root git generators read (None: they are unknown)."""
     generators = spec.get("generators") if isinstance(spec, dict) else None
     if not isinstance(generators, list) or not generators:
         return [("", {})]
+    go = spec.get("goTemplate") is True
     out: list[tuple[str, dict]] = []
     for gen in generators:
-        out.extend(_generate(gen, 0) or [("", {})])
+        out.extend(_generate(gen, 0, repo, go) or [("", {})])
     return out[:MAX_SETS]
 
 
-def _generate(gen, depth: int) -> list[tuple[str, dict]] | None:
+def _generate(gen, depth: int, repo, go: bool) -> list[tuple[str, dict]] | None:
+    sets = _generate_unfiltered(gen, depth, repo, go)
+    selector = gen.get("selector") if isinstance(gen, dict) else None
+    if sets is None or not isinstance(selector, dict):
+        return sets
+    from .kubernetes import selector_matches
+
+    kept = []
+    for label, params in sets:  # the post-selector keeps the parameter sets it matches
+        matched = selector_matches(selector, _flat(params))
+        if matched is None:
+            kept.append(("", {}))  # cannot tell: that Application is unknown
+        elif matched:
+            kept.append((label, params))
+    return kept
+
+
+def _flat(params: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        elif isinstance(value, bool):
+            out[f"{prefix}{key}"] = "true" if value else "false"
+        elif value is not None:
+            out[f"{prefix}{key}"] = str(value)
+    return out
+
+
+def _generate_unfiltered(gen, depth: int, repo, go: bool) -> list[tuple[str, dict]] | None:
     if not isinstance(gen, dict) or depth > 3:
         return None
+    if isinstance(gen.get("clusters"), dict):
+        values = gen["clusters"].get("values")
+        return [("clusters", {"values": dict(values)})] if isinstance(values, dict) and values else None
+    if isinstance(gen.get("git"), dict) and repo is not None:
+        return _git(gen["git"], repo, go)
     if isinstance(gen.get("list"), dict):
         elements = gen["list"].get("elements")
         if not isinstance(elements, list):
@@ -51,10 +93,72 @@ def _generate(gen, depth: int) -> list[tuple[str, dict]] | None:
         children = gen["matrix"].get("generators")
         if not isinstance(children, list) or len(children) != 2:
             return None
-        left = _generate(children[0], depth + 1) or [("", {})]
-        right = _generate(children[1], depth + 1) or [("", {})]
+        left = _generate(children[0], depth + 1, repo, go) or [("", {})]
+        right = _generate(children[1], depth + 1, repo, go) or [("", {})]
         return [(" × ".join(x for x in (a, b) if x), {**pa, **pb}) for a, pa in left for b, pb in right][:MAX_SETS]
     return None
+
+
+def _git(git: dict, repo: Path, go: bool) -> list[tuple[str, dict]] | None:
+    """Directories or files of this repository that a git generator matches (Argo's path.Match globs)."""
+    if isinstance(git.get("directories"), list):
+        include = [d.get("path") for d in git["directories"] if isinstance(d, dict) and not d.get("exclude")]
+        exclude = [d.get("path") for d in git["directories"] if isinstance(d, dict) and d.get("exclude")]
+        found = sorted({p for pat in include if isinstance(pat, str) for p in _glob(repo, pat) if p.is_dir()})
+        found = [p for p in found if not any(isinstance(x, str) and fnmatch.fnmatch(_rel(p, repo), x) for x in exclude)]
+        return [(f"path={_rel(p, repo)}", _path_params(_rel(p, repo), go)) for p in found][:MAX_SETS] or None
+    if isinstance(git.get("files"), list):
+        sets = []
+        for item in git["files"]:
+            pattern = item.get("path") if isinstance(item, dict) else None
+            if not isinstance(pattern, str) or item.get("exclude"):
+                continue
+            for p in sorted(_glob(repo, pattern)):
+                data = _read_data(p)
+                for element in data if isinstance(data, list) else [data]:
+                    if isinstance(element, dict):
+                        rel = _rel(p.parent, repo)
+                        params = {**(element if go else _flat(element)), **_path_params(rel, go)}
+                        sets.append((f"file={_rel(p, repo)}", params))
+        return sets[:MAX_SETS] or None
+    return None
+
+
+def _glob(repo: Path, pattern: str) -> list[Path]:
+    pattern = pattern.strip().lstrip("/")
+    if not pattern or ".." in pattern.split("/"):
+        return []
+    try:
+        return [p for p in repo.glob(pattern) if repo in p.resolve().parents]
+    except (OSError, ValueError):
+        return []
+
+
+def _rel(path: Path, repo: Path) -> str:
+    return path.resolve().relative_to(repo.resolve()).as_posix()
+
+
+def _path_params(rel: str, go: bool) -> dict:
+    base = rel.rsplit("/", 1)[-1]
+    normalized = re.sub(r"[^a-zA-Z0-9-]", "-", base).lower()
+    if go:
+        return {"path": {"path": rel, "basename": base, "basenameNormalized": normalized,
+                         "segments": rel.split("/")}}
+    params = {"path": rel, "path.basename": base, "path.basenameNormalized": normalized}
+    params.update({f"path[{i}]": seg for i, seg in enumerate(rel.split("/"))})
+    return params
+
+
+def _read_data(path: Path):
+    try:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".json":
+            return json.loads(text)
+        import yaml
+
+        return yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, ValueError, Exception):  # noqa: BLE001 - unreadable: unknown
+        return None
 
 
 def _label(element: dict, index: int) -> str:
@@ -85,6 +189,8 @@ def _substitute(text: str, params: dict) -> str:
 
 
 def _lookup(params: dict, dotted: str):
+    if dotted in params and not isinstance(params[dotted], dict):  # fasttemplate's flat `path.basename`
+        return params[dotted]
     value = params
     for part in dotted.split("."):
         if not isinstance(value, dict) or part not in value:

@@ -976,7 +976,7 @@ class AppView:
     patch_skip_crds: bool = False  # it may set helm.skipCrds
 
 
-def app_views(obj: K8sObject) -> list[AppView]:
+def app_views(obj: K8sObject, repo: Path | None = None) -> list[AppView]:
     """The Applications an object stands for: an Application itself; an ApplicationSet's template rendered
     with each parameter set its generators are known to produce (model/appset_generators), else the
     template as written (its placeholders unknown)."""
@@ -986,7 +986,7 @@ def app_views(obj: K8sObject) -> list[AppView]:
     from .appset_generators import parameter_sets, render
 
     views = []
-    for label, params in parameter_sets(obj.data.get("spec")):
+    for label, params in parameter_sets(obj.data.get("spec"), repo):
         if not params:
             views.append(view)
             continue
@@ -1210,14 +1210,13 @@ def helm_values(source: dict):
         complete = False  # value files (in the chart or another source) may set anything
     values = helm.get("values")
     if isinstance(values, str):
-        if is_templated(values):
+        # a templated values string still says which keys it sets: a `{{.name}}` leaf is unknown itself,
+        # and the switch it does not touch stays judged (switched_off reads templated leaves as unknown)
+        parsed = _yaml_value(values)
+        if isinstance(parsed, dict):
+            _deep_merge(merged, parsed)
+        elif values.strip():
             complete = False
-        else:
-            parsed = _yaml_value(values)
-            if isinstance(parsed, dict):
-                _deep_merge(merged, parsed)
-            elif values.strip():
-                complete = False
     elif isinstance(values, dict):
         _deep_merge(merged, values)
     obj = helm.get("valuesObject")
@@ -1230,7 +1229,7 @@ def helm_values(source: dict):
             _set_dotted(merged, param["name"], param.get("value"))
     if as_list(helm.get("fileParameters")):
         complete = False
-    if _has_template(merged):
+    if _has_templated_key(merged):
         complete = False
     return merged, complete
 
@@ -1255,12 +1254,13 @@ def _set_dotted(into: dict, dotted: str, value) -> None:
     node[parts[-1]] = value
 
 
-def _has_template(value) -> bool:
+def _has_templated_key(value) -> bool:
+    """A templated key (or a templated value standing for a whole mapping) may set any switch."""
     if isinstance(value, dict):
-        return any(_has_template(v) for v in value.values())
+        return any(is_templated(k) or _has_templated_key(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_has_template(v) for v in value)
-    return is_templated(value)
+        return any(_has_templated_key(v) for v in value)
+    return False
 
 
 def _truthy(value) -> bool:
@@ -1281,6 +1281,8 @@ def switched_off(row: CatalogueRow, source: dict) -> bool | None:
             if value is None:
                 break
         when = str(switch.get("when", "truthy"))
+        if is_templated(value):
+            return None  # the switch itself comes from a generator parameter: unknown
         if value is not None:
             if when == "truthy" and _truthy(value):
                 return True
@@ -1403,10 +1405,20 @@ def linked_objects(view: AppView, ctx) -> list[tuple[dict, K8sObject]]:
     for source, directory in source_directories(view, ctx):
         for f in _deployed_files(directory, source, index):
             for obj in index.by_file.get(f, ()):
-                if id(obj) not in seen and obj is not view.obj:
+                if id(obj) not in seen and obj is not view.obj and _rendered_for(obj, directory):
                     seen.add(id(obj))
                     out.append((source, obj))
     return out
+
+
+def _rendered_for(obj: K8sObject, directory: Path) -> bool:
+    """A base object that kustomize overlays render differently (model/kustomize) belongs to the app whose
+    path is the overlay that renders it that way (or holds it), not to a sibling overlay's app."""
+    tops = getattr(obj, "rendered_by", None)
+    if tops is None:
+        return True
+    d = str(directory)
+    return any(t == d or t.startswith(d + os.sep) for t in tops)
 
 
 def _read_yaml_file(path: Path):
@@ -1565,7 +1577,18 @@ class AppAnalysis:
 
 def analyses(obj: K8sObject, ctx) -> list[AppAnalysis]:
     """One analysis per Application the object stands for (app_views), built once per scan."""
-    return ctx.cached(f"argocd.analyses:{id(obj)}", lambda c: [_analyse(v, c) for v in app_views(obj)])
+    return ctx.cached(f"argocd.analyses:{id(obj)}",
+                      lambda c: [_analyse(v, c) for v in app_views(obj, _generator_repo(obj, c))])
+
+
+def _generator_repo(obj: K8sObject, ctx) -> Path | None:
+    """The repository git generators read: the one holding the ApplicationSet, else the scan root."""
+    if not is_argocd(obj, "ApplicationSet"):
+        return None
+    real = _resolve(obj.path)
+    repo = _repo_root(real.parent) if real is not None else None
+    roots = file_index(ctx).roots
+    return repo or (roots[0] if roots else None)
 
 
 def _analyse(view: AppView, ctx) -> AppAnalysis:

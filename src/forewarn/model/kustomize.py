@@ -77,25 +77,26 @@ def apply_overlays(kustomization_files: list[tuple[Path, str]], resources: list,
     for res in resources:
         if isinstance(res, K8sObject) and res.path:
             by_file.setdefault(os.path.normpath(os.path.abspath(res.path)), []).append(res)
-    renderings: dict[int, list[tuple]] = {}  # id(object) -> chains of patch levels
+    renderings: dict[int, list[tuple]] = {}  # id(object) -> (top directory, chain of patch levels)
     objects = {}
     for top in tops:
         for obj, chain in _render(top, kusts, by_file, set()):
             objects[id(obj)] = obj
-            renderings.setdefault(id(obj), []).append(chain)
+            renderings.setdefault(id(obj), []).append((top.directory, chain))
     replaced: dict[int, list] = {}
-    for key, chains in renderings.items():
+    for key, rendered in renderings.items():
         obj = objects[key]
-        if not any(_targets(p, obj) for chain in chains for level in chain for p in level):
+        if not any(_targets(p, obj) for _top, chain in rendered for level in chain for p in level):
             continue
-        variants, seen = [], set()
-        for chain in chains:
+        variants: dict[str, K8sObject] = {}
+        for top, chain in rendered:
             variant = _apply_chain(obj, chain)
             fingerprint = repr(variant.data)
-            if fingerprint not in seen:
-                seen.add(fingerprint)
-                variants.append(variant)
-        replaced[key] = variants
+            if fingerprint not in variants:
+                variants[fingerprint] = variant
+                variant.rendered_by = ()
+            variants[fingerprint].rendered_by += (top,)
+        replaced[key] = list(variants.values())
     if not replaced:
         return resources
     out = []
