@@ -270,16 +270,18 @@ module "web" {
 """
 
 
-def test_a_terraform_finding_is_reported_for_any_changed_file_of_its_module_and_its_callers(tmp_path):
-    """A Terraform module is one unit: the finding may point at variables.tf while the change that causes it
-    is in nodes.tf, or in the root module whose arguments a child module receives."""
+def test_a_terraform_finding_is_reported_for_the_file_it_is_in_only(tmp_path):
+    """The README's contract: a one-file run reports findings in that file. The module's other files (and
+    the modules calling it) are context: a for_each size in variables.tf and a caller's arguments are
+    known, and the finding lands where the offending mapping is written."""
     repo = git_repo(tmp_path / "repo", {"pools/variables.tf": POOL_VARIABLES_TF, "pools/nodes.tf": POOL_NODES_TF,
                                         "cluster/main.tf": ROOT_TF, "cluster/modules/pool/main.tf": CHILD_TF})
     full = findings(forewarn(".", "--format", "concise", cwd=repo))
     assert full == [("cluster/modules/pool/main.tf", 5, "TF001"), ("pools/nodes.tf", 6, "TF001")]
-    assert findings(forewarn("pools/variables.tf", "--format", "concise", cwd=repo)) == [full[1]]
-    assert findings(forewarn("cluster/main.tf", "--format", "concise", cwd=repo)) == [full[0]]
+    assert findings(forewarn("pools/nodes.tf", "--format", "concise", cwd=repo)) == [full[1]]
+    assert findings(forewarn("pools/variables.tf", "--format", "concise", cwd=repo)) == []
     assert findings(forewarn("cluster/modules/pool/main.tf", "--format", "concise", cwd=repo)) == [full[0]]
+    assert findings(forewarn("cluster/main.tf", "--format", "concise", cwd=repo)) == []
 
 
 def test_stdin_buffer_replaces_the_file_it_is_named_after(tmp_path):

@@ -42,12 +42,7 @@ def evaluate(ctx: Context, rules: list[Rule]) -> list[Finding]:
                 if kinds is not None and res.kind not in kinds:
                     continue
                 try:
-                    found = list(fn(res, ctx, rule))
-                    if found:
-                        origins = res.origins()
-                        for f in found:
-                            f.origins = f.origins or origins
-                        findings.extend(found)
+                    findings.extend(fn(res, ctx, rule))
                 except Exception as exc:  # noqa: BLE001 - turned into a precise internal error
                     raise CheckCrashed(
                         f"rule {rule.code} ({rule.template}) crashed on {res.path} [{res.address}]: "

@@ -47,8 +47,6 @@ class Finding:
     snippet: str = ""
     suppressed: str | None = None  # the reason, when a suppression applies
     notes: list[str] = field(default_factory=list)
-    # files whose change can cause this finding (the judged resource's files); not part of any output
-    origins: tuple = ()
 
     @property
     def sort_key(self):

@@ -438,8 +438,7 @@ def run_scan(options: ScanOptions, catalog: Catalog | None = None) -> ScanResult
 
     in_targets = _target_filter(roots, stdin) if context_root is not None else (lambda p: True)
     if context_root is not None:
-        findings = [f for f in findings if in_targets(f.path) or any(in_targets(o) for o in f.origins)
-                    or _rendered_by_target(f, in_targets)]
+        findings = [f for f in findings if in_targets(f.path) or _rendered_by_target(f, in_targets)]
     findings = _dedupe(findings)
     target_displays = {c.display for c in targets}
     resources = [r for r in loaded.resources

@@ -10,7 +10,9 @@ templated, the chart is unknown and ARGO001 stays silent on exactly the incident
 - `git` `directories` / `files` generators read this repository (the scan root), when the repo holds the
   paths: each matching directory (`path.path`, `path.basename`...) or each JSON/YAML file's keys;
 - `matrix` is the cartesian product of its two generators; a `selector` keeps the sets it matches;
-- `merge` and every other generator (SCM, pull requests, plugins) give parameters we do not know: their
+- `merge` gives the first generator's sets and each of them overridden by a later generator's set (which
+  clusters a merge key matches is unknown, so every such rendering may exist);
+- every other generator (SCM, pull requests, plugins) gives parameters we do not know: their
   placeholders stay templated and whatever depends on them is skipped, never guessed;
 - a placeholder is replaced only when it is a plain parameter reference: `{{.chart}}` / `{{ .chart }}`
   (goTemplate) or `{{chart}}` (the default fasttemplate); anything with a function or pipe stays templated.
@@ -89,6 +91,20 @@ def _generate_unfiltered(gen, depth: int, repo, go: bool) -> list[tuple[str, dic
             if isinstance(element, dict):
                 sets.append((_label(element, i), dict(element)))
         return sets or None
+    if isinstance(gen.get("merge"), dict):
+        # the first generator's sets, each possibly overridden by a later generator's matching set (which
+        # clusters match is unknown): every such rendering may exist
+        children = gen["merge"].get("generators")
+        if not isinstance(children, list) or not children:
+            return None
+        base = _generate(children[0], depth + 1, repo, go)
+        if not base:
+            return None
+        out = list(base)
+        for child in children[1:]:
+            for label, over in _generate(child, depth + 1, repo, go) or []:
+                out.extend((" + ".join(x for x in (b, label) if x), _merged(params, over)) for b, params in base)
+        return out[:MAX_SETS]
     if isinstance(gen.get("matrix"), dict):
         children = gen["matrix"].get("generators")
         if not isinstance(children, list) or len(children) != 2:
@@ -159,6 +175,13 @@ def _read_data(path: Path):
         return yaml.safe_load(text)
     except (OSError, UnicodeDecodeError, ValueError, Exception):  # noqa: BLE001 - unreadable: unknown
         return None
+
+
+def _merged(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
 
 def _label(element: dict, index: int) -> str:

@@ -21,8 +21,3 @@ class Resource:
     def locate(self, pos: Position) -> Position:
         col = pos.column + (self.column_offset if self.column_offset else 0)
         return Position(pos.line + self.line_offset, col)
-
-    def origins(self) -> tuple[str, ...]:
-        """The files whose text decides this resource's verdict (pre-commit reports a finding when one of
-        them changed, wherever the finding points)."""
-        return (self.path,) + tuple(getattr(self, "extra_origins", ()))

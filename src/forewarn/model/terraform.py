@@ -397,20 +397,6 @@ class TerraformModule(Resource):
                 values[var_name] = Evaluator(ModuleEnv(self, tf_file, literal_only=True)).eval(attr.value)
         return values
 
-    def origins(self) -> tuple[str, ...]:
-        """Every file of the module (a finding in variables.tf may come from a change in nodes.tf), and the
-        files of the scanned modules calling it (their arguments are its variables)."""
-        out = dict.fromkeys(f.display for f in self.files)
-        stack, seen = list(self._callers()), set()
-        while stack:
-            caller, _, _ = stack.pop()
-            if id(caller) in seen:
-                continue
-            seen.add(id(caller))
-            out.update(dict.fromkeys(f.display for f in caller.files))
-            stack.extend(caller._callers())
-        return tuple(out)
-
     def _callers(self) -> list:
         if self.cache is None or self.directory is None:
             return []
