@@ -142,8 +142,9 @@ def load(candidates: list[Candidate], max_bytes: int = DEFAULT_MAX_BYTES) -> Sca
                 r for r in out.resources
                 if not (r.format == "bottlerocket" and r.address == f"BottlerocketSettings@{r.path}"
                         and not isinstance(r, terraform.EmbeddedSettings) and standalone(r.path))
+                and not (r.format == "kubernetes" and standalone(r.path))  # a manifest template's raw text
             ]
-            out.problems = [p for p in out.problems if not (p.path.endswith((".tpl", ".tftpl", ".toml"))
+            out.problems = [p for p in out.problems if not (p.path.endswith((".tpl", ".tftpl", ".toml", ".yaml", ".yml"))
                                                             and standalone(p.path))]
             for res in resources:
                 if isinstance(res, terraform.EmbeddedSettings) and res.template_file:
@@ -160,6 +161,13 @@ def load(candidates: list[Candidate], max_bytes: int = DEFAULT_MAX_BYTES) -> Sca
     return out
 
 
+def _terraform_template_at(text: str, line: int) -> bool:
+    """The YAML error is at (or just after) a Terraform template placeholder or directive."""
+    lines = text.splitlines()
+    near = lines[max(0, line - 2): line]
+    return any("${" in s or "%{" in s for s in near)
+
+
 def _load_yaml(cand: Candidate, text: str, out: ScanInput, partial: bool, kubernetes_load) -> None:
     from .parse.yamldoc import load_stream
 
@@ -170,6 +178,8 @@ def _load_yaml(cand: Candidate, text: str, out: ScanInput, partial: bool, kubern
         if "{{" in text and _GO_TEMPLATE.search(text):
             out.helm_sources.append(cand.display)
             return
+        if _terraform_template_at(text, exc.position.line):
+            return  # a Terraform template (`${...}`, `%{ for }`): not YAML until templatefile() renders it
         if looks_k8s:  # other YAML (values files, CI workflows) is not claimed: skipped silently
             out.problems.append(ParseProblem(cand.display, exc.position, exc.message))
             out.sources[cand.display] = text

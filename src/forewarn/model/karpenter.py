@@ -372,6 +372,8 @@ def _base_document(obj: K8sObject, text: str, sources: dict, out: _Derived):
     try:
         data, index = parse_toml(toml_text)
     except ParseError as exc:
+        if "__forewarn_unknown__" in toml_text:
+            return None  # built from a value Terraform cannot know here: not judged, never an error
         pos = exc.position if emb.exact else Position(1, 1)
         where = Position(pos.line + emb.line_offset, pos.column + emb.column_offset)
         out.problems.append((obj.path, where, f"{obj.address} spec.userData: {exc.message}; Karpenter refuses "

@@ -122,6 +122,8 @@ def selector_matches(selector, labels: dict) -> bool | None:
         return None
     labels = {str(k): str(v) for k, v in (labels or {}).items()}
     for key, value in as_map(selector.get("matchLabels")).items():
+        if is_placeholder(key) or is_placeholder(value):
+            return None
         if labels.get(str(key)) != _label_value(value):
             return False
     for expr in as_list(selector.get("matchExpressions")):
@@ -129,7 +131,11 @@ def selector_matches(selector, labels: dict) -> bool | None:
             return None
         key = str(expr.get("key", ""))
         op = str(expr.get("operator", ""))
-        values = [_label_value(v) for v in as_list(expr.get("values"))]
+        raw = expr.get("values")
+        if (op in ("In", "NotIn") and not isinstance(raw, list)) or is_placeholder(key) or \
+                any(is_placeholder(v) for v in as_list(raw)):
+            return None  # values from a template (`${jsonencode(list)}`): cannot be evaluated
+        values = [_label_value(v) for v in as_list(raw)]
         if op == "In":
             if labels.get(key) not in values:
                 return False
@@ -145,6 +151,11 @@ def selector_matches(selector, labels: dict) -> bool | None:
         else:
             return None
     return True
+
+
+def is_placeholder(value) -> bool:
+    """A placeholder of a template forewarn did not render (Terraform, Helm, ApplicationSet)."""
+    return isinstance(value, str) and ("${" in value or "{{" in value or "__forewarn_unknown__" in value)
 
 
 def _label_value(value) -> str:

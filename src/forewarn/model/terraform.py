@@ -221,6 +221,7 @@ class TerraformModule(Resource):
         self._indexed = False
         self._binding = None  # (bound caller, its file, the module block, the call's Instance)
         self._views: list | None = None
+        self.rendered_paths: set[str] = set()  # every template a templatefile() call here rendered
 
     def __repr__(self) -> str:
         return f"TerraformModule({self.address!r}, files={[f.display for f in self.files]!r})"
@@ -540,6 +541,7 @@ class ModuleEnv(Env):
                 if isinstance(value, (str, int, float, bool)) and is_known(value):
                     known[key] = value
         rendered = render_template(text, known)
+        self.module.rendered_paths.add(target)
         ref = TemplateRef(target, _display(Path(target)), text, known, self.file, node.pos)
         return Doc.make(rendered.text, ref.display, "templatefile", node.pos, template=ref,
                         template_text=text, variables=known)
@@ -811,12 +813,16 @@ def _analyse(module: TerraformModule) -> Analysis:
 
     # --- every other templatefile() call (aws_instance, module inputs, locals...): its target is a
     # settings document judged with the call's arguments
+    from .tf_manifests import host_blocks
+
+    in_manifests = {id(node) for _f, block, _a, _attr in host_blocks(module)
+                    for attr in iter_attributes(block.body) for node in iter_nodes(attr.value)}
     for tf_file in module.files:
         if "templatefile" not in tf_file.text:
             continue
         for attr in iter_attributes(tf_file.body):
             for node in iter_nodes(attr.value):
-                if isinstance(node, Call) and node.name == "templatefile":
+                if isinstance(node, Call) and node.name == "templatefile" and id(node) not in in_manifests:
                     value = module.evaluate(node, tf_file)
                     if isinstance(value, Doc) and value.template is not None:
                         out.rendered.add(value.template.path)
@@ -1193,6 +1199,8 @@ def settings_resource(doc: Doc, role: str, nvidia: bool | None, kubernetes_node:
     ref: TemplateRef | None = doc.template
     if doc.origin == "file":
         return None, None  # read verbatim: the loader judges the file itself when it is scanned
+    if ref is not None and ref.path.lower().endswith((".yaml", ".yml", ".yaml.tpl", ".yml.tpl", ".yaml.tftpl")):
+        return None, None  # a Kubernetes manifest template (model/tf_manifests), not Bottlerocket TOML
     if ref is not None:
         text, variables, path = ref.text, ref.variables, ref.display
     else:
@@ -1279,10 +1287,13 @@ def load_modules(files) -> tuple[list, list]:
 
 def rendered_templates(resources) -> set[str]:
     """Resolved paths of the templates some templatefile() call rendered (not to be judged standalone)."""
-    out = {r.template_file for r in resources if isinstance(r, EmbeddedSettings) and r.template_file}
+    out = {r.template_file for r in resources
+           if (isinstance(r, EmbeddedSettings) or r.format == "kubernetes") and getattr(r, "template_file", None)}
     for r in resources:
-        if isinstance(r, TerraformModule) and r._analysis is not None:
-            out |= r._analysis.rendered
+        if isinstance(r, TerraformModule):
+            out |= r.rendered_paths  # nested calls too: `${indent(8, templatefile(...))}` in a heredoc
+            if r._analysis is not None:
+                out |= r._analysis.rendered
     return out
 
 

@@ -19,26 +19,39 @@ from ..parse.yamldoc import ParseError, YList, YMap, load_stream, remap
 from .kubernetes_load import objects_from_docs
 
 _HOSTS = {"kubectl_manifest": "yaml_body", "kubernetes_manifest": "manifest"}
+# data sources that split a multi-document text for `kubectl_manifest` for_each loops
+_DATA_HOSTS = {"kubectl_file_documents": "content"}
+
+
+def host_blocks(module):
+    """(tf_file, block, address, attribute) of every block whose attribute holds Kubernetes manifests."""
+    module.index()
+    out = []
+    for type_, attribute in _HOSTS.items():
+        for tf_file, block in module.resources_of(type_):
+            out.append((tf_file, block, f"{type_}.{block.labels[1]}", attribute))
+    for (type_, name), (tf_file, block) in module._data.items():
+        if type_ in _DATA_HOSTS:
+            out.append((tf_file, block, f"data.{type_}.{name}", _DATA_HOSTS[type_]))
+    return out
 
 
 def manifests(module) -> tuple[list, list]:
     """(K8sObjects, problems as (display, Position, message)) of the manifests a module declares."""
     objects, problems, seen = [], [], set()
-    for type_, attribute in _HOSTS.items():
-        for tf_file, block in module.resources_of(type_):
-            address = f"{type_}.{block.labels[1]}"
-            for inst in module.instances(block, tf_file):
-                value, pos = module.attr_value(block.body, attribute, tf_file, inst)
-                if value is None or value is UNKNOWN:
-                    continue
-                key = (tf_file.display, pos, repr(value))
-                if key in seen:  # instances that render the same text: one object
-                    continue
-                seen.add(key)
-                found, problem = _objects(value, tf_file.display, pos, f"{address}{inst.suffix}")
-                objects.extend(found)
-                if problem is not None:
-                    problems.append(problem)
+    for tf_file, block, address, attribute in host_blocks(module):
+        for inst in module.instances(block, tf_file):
+            value, pos = module.attr_value(block.body, attribute, tf_file, inst)
+            if value is None or value is UNKNOWN:
+                continue
+            key = (tf_file.display, pos, repr(value))
+            if key in seen:  # instances that render the same text: one object
+                continue
+            seen.add(key)
+            found, problem = _objects(value, tf_file.display, pos, f"{address}{inst.suffix}")
+            objects.extend(found)
+            if problem is not None:
+                problems.append(problem)
     return objects, problems
 
 
@@ -71,7 +84,13 @@ def _from_text(doc: Doc, address: str):
         return [], (display, where, f"{address}: YAML syntax error in the manifest: {exc.message}")
     for d in docs:
         d.data = _shift(d.data, line_offset, column_offset)
-    return objects_from_docs(display, docs), None
+    objects = objects_from_docs(display, docs)
+    if doc.template is not None:  # judged with the call's arguments, not also standalone (load.py)
+        for obj in objects:
+            obj.template_file = doc.template.path
+            obj.notes.append(f"rendered by templatefile() at {doc.template.call_file}:{doc.template.call_pos.line} "
+                             f"({address})")
+    return objects, None
 
 
 def _from_string(text: str, display: str, pos: Position, address: str):

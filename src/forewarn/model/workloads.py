@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ..findings import Position
 from ..parse.yamldoc import YMap
-from .kubernetes import K8sObject, as_list, as_map, map_selector_matches
+from .kubernetes import K8sObject, as_list, as_map, is_placeholder, map_selector_matches
 
 # Kinds that can be Service-backed replicas (RULES.md "Service-backed workload"), with their API groups.
 REPLICA_KINDS = {"Deployment": {"apps", "extensions"}, "StatefulSet": {"apps"}, "ReplicaSet": {"apps", "extensions"},
@@ -120,7 +120,7 @@ def _index(ctx) -> _Index:
 def _build(ctx) -> _Index:
     idx = _Index()
     for ns, name in ctx.webhook_services:
-        idx.webhook_namespaces[name].add(ns)
+        idx.webhook_namespaces[name].add("" if is_placeholder(ns) else ns)  # a templated namespace: any
     services = [s for ss in ctx.services_by_ns.values() for s in ss]
     idx.any_service = bool(services)
     candidates = []

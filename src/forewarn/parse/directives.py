@@ -25,11 +25,60 @@ from typing import Callable
 _TAG = re.compile(r"(?<!%)%\{(~?)\s*(if|else|endif|for|endfor)\b(.*?)\s*(~?)\}", re.S)
 _ANY_TAG = re.compile(r"(?<!%)%\{[^}]*\}", re.S)
 _FOR_HEAD = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_-]*)\s*(?:,\s*([A-Za-z_][A-Za-z0-9_-]*)\s*)?in\s+(.+?)\s*$", re.S)
-_PLACEHOLDER = re.compile(r"(?<!\$)\$\{((?:[^{}]|\{[^{}]*\})*)\}", re.S)
 LOOP_VARIABLE = "__forewarn_loop_variable__"  # a name no template defines: its placeholders stay unknown
 
 # evaluate(expression source) -> (known, value); value is True/False for conditions, a list/dict for `for`
 Evaluate = Callable[[str], tuple[bool, object]]
+
+
+@dataclass
+class Placeholder:
+    """One `${...}` of a template, braces matched (`${jsonencode({a = {b = 1}})}` is one placeholder)."""
+
+    begin: int
+    finish: int
+    text: str
+
+    def start(self) -> int:
+        return self.begin
+
+    def end(self) -> int:
+        return self.finish
+
+    def group(self, n: int = 0) -> str:
+        return self.text if n == 0 else self.text[2:-1]
+
+
+def placeholders(text: str):
+    """The `${...}` placeholders of a template in order, skipping `$${` escapes; nested braces, quoted
+    strings and interpolations inside strings are matched, so its closing brace is the right one."""
+    i = text.find("${")
+    while i >= 0:
+        if i > 0 and text[i - 1] == "$":
+            i = text.find("${", i + 2)
+            continue
+        stack, j = ["{"], i + 2  # "{": inside braces of an expression, '"': inside a string
+        while j < len(text) and stack:
+            ch = text[j]
+            if stack[-1] == '"':
+                if ch == "\\":
+                    j += 1
+                elif ch == '"':
+                    stack.pop()
+                elif text.startswith("${", j):
+                    stack.append("{")
+                    j += 1
+            elif ch == '"':
+                stack.append('"')
+            elif ch == "{":
+                stack.append("{")
+            elif ch == "}":
+                stack.pop()
+            j += 1
+        if stack:
+            return  # unbalanced: the rest is not a placeholder
+        yield Placeholder(i, j, text[i:j])
+        i = text.find("${", j)
 
 
 @dataclass
@@ -114,11 +163,14 @@ class _Renderer:
         if not loop_vars or "${" not in chunk:
             return chunk
 
-        def shadow(m):
+        pieces, last = [], 0
+        for m in placeholders(chunk):
             names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_-]*", m.group(1)))
-            return "${" + LOOP_VARIABLE + "}" + _blank(m.group(0)) if names & loop_vars else m.group(0)
-
-        return _PLACEHOLDER.sub(shadow, chunk)
+            pieces.append(chunk[last:m.start()])
+            pieces.append("${" + LOOP_VARIABLE + "}" + _blank(m.group(0)) if names & loop_vars else m.group(0))
+            last = m.end()
+        pieces.append(chunk[last:])
+        return "".join(pieces)
 
     def node(self, node: _Node, loop_vars: set) -> str:
         t = self.text

@@ -765,7 +765,6 @@ class Env:
         return UNKNOWN
 
 
-_PLACEHOLDER = re.compile(r"(?<!\$)\$\{((?:[^{}]|\{[^{}]*\})*)\}", re.S)
 _DIRECTIVE = re.compile(r"(?<!%)%\{[^}]*\}", re.S)
 
 
@@ -877,7 +876,9 @@ class Evaluator:
         template_text = text
         if "${" in text:
             pieces, tpl_pieces, last = [], [], 0
-            for i, m in enumerate(_PLACEHOLDER.finditer(text)):
+            from .directives import placeholders
+
+            for i, m in enumerate(placeholders(text)):
                 expr = m.group(1).strip().strip("~").strip()
                 value = self.eval(self._parsed(expr))
                 pieces.append(text[last : m.start()])
@@ -1056,8 +1057,9 @@ class Evaluator:
 _IDENTITY = {
     # base64 wrappers keep the inner document (the node decodes what Terraform encodes)
     "base64encode", "base64gzip", "sensitive", "nonsensitive", "tolist", "toset", "tomap",
-    # yamlencode keeps the object: a kubectl_manifest's yaml_body is judged as the object it encodes
-    "yamlencode",
+    # yamlencode keeps the object: a kubectl_manifest's yaml_body is judged as the object it encodes;
+    # yamldecode(templatefile(...)) keeps the rendered manifest text, which tf_manifests reads as YAML
+    "yamlencode", "yamldecode",
 }
 
 
@@ -1206,6 +1208,15 @@ def _trim_fn(prefix: bool):
     return wrapped
 
 
+def _indent(n=None, s=None):
+    """indent(n, s): every line but the first indented by n spaces (Terraform's definition)."""
+    n, text = as_number(n), known_str(s)
+    if n is None or text is None or n < 0 or n != int(n):
+        return None
+    lines = text.split("\n")
+    return "\n".join([lines[0]] + [(" " * int(n) + line) if line else line for line in lines[1:]])
+
+
 def _length(v=None):
     if isinstance(v, (list, dict)):
         return len(v)
@@ -1240,6 +1251,7 @@ _FUNCTIONS = {
     "trimprefix": _trim_fn(True),
     "trimsuffix": _trim_fn(False),
     "length": _length,
+    "indent": _indent,
     "tostring": _tostring,
     "tonumber": _tonumber,
     "tobool": _tobool,

@@ -49,7 +49,6 @@ class TomlIndex:
 
 
 # --------------------------------------------------------------------------------------------- templates
-_PLACEHOLDER = re.compile(r"(?<!\$)\$\{((?:[^{}]|\{[^{}]*\})*)\}", re.S)
 _DIRECTIVE = re.compile(r"(?<!%)%\{[^}]*\}", re.S)
 _NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_-]*)\s*$")
 
@@ -102,7 +101,9 @@ def render_template(text: str, variables: dict | None = None) -> Rendered:
         text = _resolve_directives(text, variables, out)
     pieces = []
     last = 0
-    for m in _PLACEHOLDER.finditer(text):
+    from .directives import placeholders
+
+    for m in placeholders(text):
         start = m.start()
         line_start = text.rfind("\n", 0, start) + 1
         in_string = _inside_string(text[line_start:start])
