@@ -482,6 +482,10 @@ class ModuleEnv(Env):
         if steps and steps[0][0] == "attr":
             self.module.index()
             key = (root, steps[0][1])
+            if root.startswith("kubernetes_") and key in self.module._resources:
+                named = self._kubernetes_metadata(key, steps[1:])
+                if named is not None:
+                    return named
             if key in self.module._resources:
                 rest = steps[1:]
                 key = None
@@ -492,6 +496,20 @@ class ModuleEnv(Env):
                 attr = rest[0][1] if rest and rest[0][0] == "attr" else ""
                 return BlockRef(root, steps[0][1], attr, self.file, node.pos, key)
         return UNKNOWN
+
+    def _kubernetes_metadata(self, key, rest):
+        """`kubernetes_service_v1.x.metadata[0].name` (or `.namespace`): what that resource's metadata says."""
+        if len(rest) < 3 or rest[0] != ("attr", "metadata") or rest[1][0] != "index" or rest[2][0] != "attr":
+            return None
+        if rest[2][1] not in ("name", "namespace"):
+            return None
+        tf_file, block = self.module._resources[key]
+        meta = block.body.block("metadata")
+        if meta is None or len(block.body.blocks_of("metadata")) != 1 or block.body.attr("for_each") or \
+                block.body.attr("count"):
+            return None
+        value, _ = self.module.attr_value(meta.body, rest[2][1], tf_file)
+        return value if value is not None else ("" if rest[2][1] == "namespace" else None)
 
     def data_reference(self, steps, node):
         if steps[0][0] != "attr" or len(steps) < 2 or steps[1][0] != "attr":

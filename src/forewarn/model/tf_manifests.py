@@ -52,6 +52,9 @@ def manifests(module) -> tuple[list, list]:
             objects.extend(found)
             if problem is not None:
                 problems.append(problem)
+    from .tf_native import objects as typed_objects
+
+    objects.extend(typed_objects(module))
     return objects, problems
 
 
