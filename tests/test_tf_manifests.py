@@ -91,3 +91,66 @@ def test_yamlencode_templatefile_for_each_and_file(tmp_path):
     assert kar == [("bottlerocket.yaml.tpl", 10, "KAR001"), ("main.tf", 15, "KAR001")]
     messages = [f.message for f in run_scan(ScanOptions(paths=[str(tmp_path)])).findings if f.code == "KAR001"]
     assert len(messages) == 3 and sum("to 200Gi" in m for m in messages) == 1  # one per instance + encoded
+
+
+TYPED = """\
+resource "kubernetes_deployment_v1" "cart" {
+  metadata {
+    name      = "cart"
+    namespace = kubernetes_namespace_v1.shop.metadata[0].name
+  }
+  spec {
+    replicas = 3
+    selector {
+      match_labels = { app = "cart" }
+    }
+    template {
+      metadata {
+        labels = { app = "cart" }
+      }
+      spec {
+        container {
+          name  = "cart"
+          image = "shop/cart:1.4.2"
+          port {
+            name           = "http"
+            container_port = 8080
+          }
+          resources {
+            requests = { cpu = "100m", memory = "128Mi" }
+            limits   = { memory = "128Mi" }
+          }
+        }
+      }
+    }
+  }
+}
+
+resource "kubernetes_namespace_v1" "shop" {
+  metadata { name = "shop" }
+}
+
+resource "kubernetes_service_v1" "cart" {
+  metadata {
+    name      = "cart"
+    namespace = kubernetes_namespace_v1.shop.metadata[0].name
+  }
+  spec {
+    cluster_ip = CLUSTER_IP
+    selector   = { app = "cart" }
+    port {
+      port        = 80
+      target_port = "http"
+    }
+  }
+}
+"""
+
+
+def test_typed_provider_resources_are_the_api_objects(tmp_path):
+    (tmp_path / "shop.tf").write_text(TYPED.replace("CLUSTER_IP", '"10.100.0.10"'))
+    found = scan(tmp_path)
+    assert ("shop.tf", 16, "K8S001") in found and ("shop.tf", 16, "K8S004") in found  # the `container` block
+    assert ("shop.tf", 7, "K8S003") in found  # replicas = 3, no spread
+    (tmp_path / "shop.tf").write_text(TYPED.replace("CLUSTER_IP", '"None"'))  # headless: not Service-backed
+    assert [f for f in scan(tmp_path) if f[2] in ("K8S001", "K8S004")] == []
