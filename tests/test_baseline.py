@@ -36,7 +36,7 @@ def test_baseline_keeps_the_old_repo_green_and_new_findings_fail(tmp_path):
     assert made.returncode == 0, made.stderr
     assert "wrote 3 finding(s) to .forewarn-baseline.json" in made.stderr
     data = json.loads((root / ".forewarn-baseline.json").read_text())
-    assert data["version"] == 1 and len(data["findings"]) == 3
+    assert data["version"] == 2 and len(data["findings"]) == 3
     assert {e["path"] for e in data["findings"]} == {"apps/cart.yaml", "apps/checkout.yaml", "apps/search.yaml"}
     assert all("line" not in e for e in data["findings"])  # line numbers would resurrect findings
     clean = forewarn(".", "--baseline", ".forewarn-baseline.json", "--format", "concise", cwd=root)
@@ -122,5 +122,78 @@ def test_fingerprint_ignores_line_and_indentation_but_not_the_value():
     assert fingerprint(f, "a.yaml", "\n\n  cpu: 4\n") != fingerprint(f, "a.yaml", "\n\n  cpu: 8\n")
     h = Finding("K8S005", "cpu-limit-request-ratio", Severity.WARNING, "m", "a.yaml", 3, resource="Deployment/y")
     assert fingerprint(f, "a.yaml", "\n\n  cpu: 4\n") != fingerprint(h, "a.yaml", "\n\n  cpu: 4\n")
-    snippet = Finding("K8S005", "n", Severity.WARNING, "m", "a.yaml", 3, resource="Deployment/x", snippet="limit 4 / request 0.5")
-    assert fingerprint(snippet, "a.yaml", "anything") == fingerprint(snippet, "a.yaml", "else")
+    # the snippet names the flagged field; the line's value still counts next to it
+    snippet = Finding("K8S005", "n", Severity.WARNING, "m", "a.yaml", 3, resource="Deployment/x", snippet="x:app:cpu")
+    assert fingerprint(snippet, "a.yaml", "\n\n  cpu: 4\n") == fingerprint(snippet, "a.yaml", "\n\n    cpu: 4 # ok\n")
+    assert fingerprint(snippet, "a.yaml", "\n\n  cpu: 4\n") != fingerprint(snippet, "a.yaml", "\n\n  cpu: 8\n")
+
+
+WORKER = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ledger-worker
+  namespace: payments
+spec:
+  selector:
+    matchLabels: {app: ledger-worker}
+  template:
+    metadata:
+      labels: {app: ledger-worker}
+    spec:
+      containers:
+        - name: worker
+          image: registry.example.com/payments/ledger-worker:2.4.1
+          resources:
+            requests:
+              cpu: 500m
+              memory: 1Gi
+            limits:
+              cpu: 3000m
+              memory: 1Gi
+"""
+
+
+def test_a_worse_offending_value_is_a_new_finding(tmp_path):
+    """The fingerprint hashes the value, not just which field it is: `cpu: 600m` -> `cpu: "4"` is new."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    worker = root / "worker.yaml"
+    worker.write_text(WORKER)
+    forewarn("baseline", ".", cwd=root)
+    assert forewarn(".", "--baseline", ".forewarn-baseline.json", "--format", "concise", cwd=root).returncode == 0
+    # comments and blank lines above, re-indented: still the accepted finding
+    worker.write_text("# ledger worker (PLAT-1158)\n\n" + WORKER.replace("cpu: 3000m", "cpu: 3000m   # burst"))
+    assert forewarn(".", "--baseline", ".forewarn-baseline.json", "--format", "concise", cwd=root).returncode == 0
+    for worse in (WORKER.replace("cpu: 3000m", 'cpu: "4"'),  # the flagged line's value
+                  WORKER.replace("cpu: 500m", "cpu: 250m")):  # the request, on another line: the ratio doubles
+        worker.write_text(worse)
+        proc = forewarn(".", "--baseline", ".forewarn-baseline.json", "--format", "concise", cwd=root)
+        assert proc.returncode == 1 and [line.split()[2] for line in proc.stdout.splitlines()] == ["K8S005"]
+        assert "1 baseline entry no longer found" in forewarn(".", "--baseline", ".forewarn-baseline.json", cwd=root).stdout
+
+
+def test_positions_quoted_in_messages_and_addresses_do_not_count():
+    from forewarn.baseline import fingerprint
+    from forewarn.findings import Finding, Severity
+
+    def argo(message, resource="Application/web-prod"):
+        return Finding("ARGO001", "n", Severity.WARNING, message, "app.yaml", 8, resource=resource)
+
+    text = "\n" * 7 + "spec:\n"
+    a = argo("deploys Deployment web (app/base/deployment.yaml:7): /spec/replicas is rendered as `1`")
+    b = argo("deploys Deployment web (app/base/deployment.yaml:12): /spec/replicas is rendered as `1`")
+    c = argo("deploys Deployment web (app/base/deployment.yaml:12): /spec/replicas is rendered as `3`")
+    assert fingerprint(a, "app.yaml", text) == fingerprint(b, "app.yaml", text) != fingerprint(c, "app.yaml", text)
+    e1 = argo("duplicate key 'selector' (first at line 6); the API server rejects it")
+    e2 = argo("duplicate key 'selector' (first at line 9); the API server rejects it")
+    assert fingerprint(e1, "app.yaml", text) == fingerprint(e2, "app.yaml", text)
+    heredoc = argo("m", resource="BottlerocketSettings@infra/main.tf:12")
+    moved = argo("m", resource="BottlerocketSettings@infra/main.tf:15")
+    assert fingerprint(heredoc, "app.yaml", text) == fingerprint(moved, "app.yaml", text)
+
+
+def test_a_version_1_baseline_asks_to_be_regenerated(tmp_path):
+    (tmp_path / "b.json").write_text('{"version": 1, "findings": []}')
+    proc = forewarn(".", "--baseline", "b.json", cwd=tmp_path)
+    assert proc.returncode == 2 and "regenerate it with `forewarn baseline`" in proc.stderr

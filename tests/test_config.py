@@ -121,6 +121,16 @@ def test_exclude_and_rule_dirs_are_relative_to_the_config(project, tmp_path):
      "K8S005 has no parameter 'max_ratoi' (its parameters: max_ratio)"),
     ('[tool.forewarn.params]\nK8S005.max_ratio = "four"\n', 2, 1, "K8S005.max_ratio must be a number"),
     ('[tool.forewarn.params]\nK8S050 = {max_ratio = 4}\n', 2, 1, "params: no rule K8S050"),
+    # ranges come from the rule pack (rules/schema.json, per template): a ratio under 1 flags everything
+    ('[tool.forewarn.params]\nK8S005.max_ratio = -1\n', 2, 1, "K8S005.max_ratio must be a number >= 1, not -1"),
+    ('[tool.forewarn.params]\nK8S005.max_ratio = 0\n', 2, 1, "K8S005.max_ratio must be a number >= 1, not 0"),
+    ('[tool.forewarn.params]\nK8S005.max_ratio = true\n', 2, 1, "must be a number >= 1, not true"),
+    ('[tool.forewarn.params]\nWH003.max_timeout_seconds = 45\n', 2, 1,
+     "WH003.max_timeout_seconds must be an integer from 1 to 30, not 45"),
+    ('[tool.forewarn.params]\nK8S001.sidecars = "istio-proxy"\n', 2, 1, "K8S001.sidecars must be an array of strings"),
+    # a day that does not exist is as invalid as a missing reason: both stop the run
+    ('[tool.forewarn]\n\n[[tool.forewarn.per-path-ignores]]\npath = "x"\ncodes = ["K8S001"]\nreason = "ok"\n'
+     'until = "2027-13-01"\n', 7, 1, "'2027-13-01' is not a date"),
     ('[tool.forewarn]\nignore = ["ZZ9"]\n', 2, 1, "no rule code starts with 'ZZ9'"),
     ('[tool.forewarn]\ncontext = true\n', 2, 1, "use a directory (relative to this file) or false"),
     ('[tool.forewarn\nselect = []\n', 1, 15, "TOML syntax error"),

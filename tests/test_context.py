@@ -376,6 +376,29 @@ def test_same_size_same_mtime_edit_is_caught(tmp_path, cache_home):
     assert [(f.code, f.line) for f in result.findings] == [("K8S001", 18)]
 
 
+def test_context_file_edited_with_its_old_mtime_is_reparsed(tmp_path, cache_home):
+    """`cp -p`, `rsync -a`, `tar x`, `touch -r`: a context file long in the cache gets new content with its
+    old size and mtime. The entry is checked by SHA-256, so the Service's new selector is seen."""
+    repo = git_repo(tmp_path / "repo", {"streaming/kafka.yaml": HEADLESS_STATEFULSET,
+                                        "streaming/kafka-svc.yaml": HEADLESS_SERVICE,
+                                        "streaming/zookeeper-svc.yaml": HEADLESS_SERVICE.replace("kafka", "zkeep")})
+    old = time.time() - 3600  # written well before the cache entry: no racy-timestamp re-check applies
+    for path in (repo / "streaming").iterdir():
+        os.utime(path, (old, old))
+    assert keyed(scan_in_process(repo, "streaming/kafka.yaml")) == []
+    assert scan_in_process(repo, "streaming/kafka.yaml").cache_misses == 0  # the entry is warm
+    svc = repo / "streaming" / "kafka-svc.yaml"
+    stat = svc.stat()
+    edited = HEADLESS_SERVICE.replace("clusterIP: None", "clusterIP: 10.0.0.1"[:len("clusterIP: None")])
+    assert len(edited) == len(HEADLESS_SERVICE) and edited != HEADLESS_SERVICE
+    svc.write_text(edited)
+    os.utime(svc, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (svc.stat().st_size, svc.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    result = scan_in_process(repo, "streaming/kafka.yaml")
+    assert [(f.code, f.line) for f in result.findings] == [("K8S001", 18)]
+    assert result.cache_misses > 0
+
+
 def test_template_edit_invalidates_the_module_that_reads_it(tmp_path, cache_home):
     repo = git_repo(tmp_path / "repo", {"infra/launch/main.tf": TEMPLATE_CALLER_TF,
                                         "infra/templates/settings.toml.tpl": SETTINGS_TPL})

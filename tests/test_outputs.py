@@ -126,7 +126,7 @@ def test_sarif_valid_with_line_independent_fingerprints_and_suppressions(repo):
 
     def by_rule(log):
         return {(r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]):
-                (r["partialFingerprints"]["forewarn/v1"], r["locations"][0]["physicalLocation"]["region"]["startLine"])
+                (r["partialFingerprints"]["forewarn/v2"], r["locations"][0]["physicalLocation"]["region"]["startLine"])
                 for r in log["runs"][0]["results"]}
 
     b, a = by_rule(before), by_rule(after)
@@ -178,10 +178,16 @@ def test_output_alone_infers_the_format_from_the_suffix(repo, tmp_path):
     (["--format", "text", "--format", "junit", "--output", "r.xml"], "give one --output per such --format"),
     (["--format", "yaml"], "invalid format 'yaml'"),
     (["--format", "sarif:/nonexistent/dir/r.sarif"], "cannot write the sarif report"),
+    # each file takes one report: the second used to overwrite the first silently
+    (["--format", "sarif:out", "--format", "junit:out"], "2 reports (sarif, junit) would be written to the same file"),
+    (["--format", "sarif", "--format", "junit", "-o", "out", "-o", "./out"], "would be written to the same file"),
+    (["--format", "sarif:"], "'sarif:' names no file"),  # used to go to standard output
+    (["--format", "json", "--output", ""], "--output names no file"),
 ])
 def test_report_usage_errors_exit_2(repo, args, needle):
     proc = forewarn(".", *args, cwd=repo)
     assert proc.returncode == 2 and needle in proc.stderr, proc.stderr
+    assert not (repo / "out").exists() and proc.stdout == ""  # nothing written before the usage error
 
 
 # ------------------------------------------------------------------------------------ humans and editors

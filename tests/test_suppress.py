@@ -203,6 +203,43 @@ def test_annotation_without_reason_is_reported_and_not_applied(catalog):
     assert codes(result) == [("E002", 7), ("K8S001", container_line(text))]
 
 
+@pytest.mark.parametrize("value,entries", [
+    ("K8S001: clients retry; single replica", ["K8S001: clients retry; single replica"]),
+    ("K8S001: fronted by a TCP LB; WH002 until=2027-03-31: audit webhook",
+     ["K8S001: fronted by a TCP LB", "WH002 until=2027-03-31: audit webhook"]),
+    ("K8S001,K8S004: legacy LB;WH: vendor chart; see PLAT-9: no owner", ["K8S001,K8S004: legacy LB", "WH: vendor chart; see PLAT-9: no owner"]),
+    ("K8S001: NLB drains for 30s;\n  it retries\nWH002: audit", ["K8S001: NLB drains for 30s;\n  it retries", "WH002: audit"]),
+])
+def test_annotation_entries_split_only_before_codes(value, entries):
+    """Grammar: `;` or a line break starts an entry only when upper-case codes and a colon follow."""
+    from forewarn.suppress import annotation_entries
+
+    assert annotation_entries(value) == entries
+
+
+def test_semicolon_in_an_annotation_reason_stays_in_the_reason(catalog):
+    ann = '    forewarn.io/ignore: "K8S001: dapr-api clients retry; operator is a single replica (PLAT-1177)"\n'
+    result = scan_text("shop/checkout.yaml", deployment(annotations="  annotations:\n" + ann), catalog)
+    assert codes(result) == []
+    assert result.suppression_for(result.findings[0]).reason == \
+        "dapr-api clients retry; operator is a single replica (PLAT-1177)"
+
+
+def test_e002_says_what_is_wrong(catalog):
+    def e002(**kw):
+        result = scan_text("shop/checkout.yaml", deployment(**kw), catalog)
+        return [f.message for f in result.findings if f.code == "E002"]
+
+    [bad_date] = e002(comment="        # forewarn: ignore[K8S001] until=31/12/2027 fronted by an NLB\n")
+    assert "until='31/12/2027' is not a date" in bad_date and "YYYY-MM-DD" in bad_date
+    assert "say why" not in bad_date  # the reason is there
+    [no_reason] = e002(comment="        # forewarn: ignore[K8S001] until=2027-12-31\n")
+    assert "has no reason" in no_reason and "say why the finding is accepted" in no_reason
+    [prose] = e002(annotations='  annotations:\n    forewarn.io/ignore: "operator is a single replica (PLAT-1177)"\n')
+    assert "entry 'operator is a single replica (PLAT-1177)' does not start with rule codes" in prose
+    assert "OPERATOR" not in prose and "write `CODE[,CODE]: reason`" in prose
+
+
 # ------------------------------------------------------------------------------------ reasons, expiry, unused
 @pytest.mark.parametrize("directive", [
     "# forewarn: ignore[K8S001]",

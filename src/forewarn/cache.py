@@ -6,12 +6,14 @@ in `../templates` joins its module's unit, see scan.py). Rules are never cached:
 over the whole context, so a verdict never depends on the cache.
 
 Validity (safe when stale): an entry records, for each member file and for each other file its loading
-opened (templates, kustomizations), path + size + mtime + SHA-256 of the content. A file whose size and
-mtime match, and whose mtime is not within two seconds of when the entry was written, is trusted; any
-other file is re-hashed and the entry is used only if every hash matches (a `git checkout` that rewrites
-identical content costs a hash, not a parse). A file that appeared or vanished invalidates the entry. The
-namespace includes forewarn's version and a hash of its own source code, the Python version, the working
-directory (findings name paths relative to it) and the size limit.
+opened (templates, kustomizations), path + size + mtime + SHA-256 of the content. On every use each file is
+stat()ed (a new size is a miss at once) and re-hashed: the entry is used only if every hash matches. Size
+and mtime alone are never trusted: `cp -p`, `rsync -a`, `tar x`, `touch -r` and coarse-timestamp mounts
+give an edited file its old mtime, and a same-size edit then looked unchanged (a stale Service selector
+kept a finding alive). Hashing is cheap next to parsing (about 60 ms for 5,000 files, 24 MB), and a
+`git checkout` that rewrites identical content still costs a hash, not a parse. A file that appeared or
+vanished invalidates the entry. The namespace includes forewarn's version and a hash of its own source
+code, the Python version, the working directory (findings name paths relative to it) and the size limit.
 
 Format and trust: entries are pickles, because the parsed resources are graphs of the model's dataclasses
 (positions, YAML maps, HCL values) that several modules define and evolve; a JSON codec for all of them
@@ -40,7 +42,6 @@ from . import __version__
 CACHE_DIR_NAME = ".forewarn_cache"
 FORMAT = "v1"
 MAGIC = b"FWC1\n"
-RACY_NS = 2_000_000_000  # files modified this close to the entry's writing are always re-hashed
 _DEBUG = bool(os.environ.get("FOREWARN_DEBUG_CACHE"))
 
 
@@ -295,27 +296,18 @@ class CacheStore:
             debug(f"{unit_id}: member files changed")
             self.misses += 1
             return None
-        written = int(meta.get("written_ns", 0))
-        refreshed = False
         for group in ("files", "deps"):
             for name, rec in meta.get(group, {}).items():
-                state = _still_valid(name, rec, written)
-                if state is False:
+                if not _still_valid(name, rec):
                     debug(f"{unit_id}: {name} changed")
                     self.misses += 1
                     return None
-                if state == "rehashed":
-                    refreshed = True
         try:
             payload = _restricted_loads(payload_bytes)
         except Exception as exc:  # noqa: BLE001 - any unpickling problem is a miss
             debug(f"{unit_id}: cannot unpickle ({exc})")
             self.misses += 1
             return None
-        if refreshed:  # same content, new mtimes (git checkout): remember them to skip the hash next time
-            fresh = {g: {n: (file_record(n) if rec is not None else None) for n, rec in meta.get(g, {}).items()}
-                     for g in ("files", "deps")}
-            self._write(unit_id, fresh["files"], fresh["deps"], payload_bytes)
         self.hits += 1
         return payload
 
@@ -365,20 +357,21 @@ class CacheStore:
                     pass
 
 
-def _still_valid(name: str, rec, written_ns: int):
-    """True (stat matches), 'rehashed' (content matches), False (changed, appeared or vanished)."""
+def _still_valid(name: str, rec) -> bool:
+    """The file has the recorded content (size, then SHA-256); an absent file matches a recorded absence.
+
+    The mtime is not trusted: tools that preserve it (`cp -p`, `rsync -a`, `touch -r`) made a same-size
+    edit of a context file look unchanged, and the entry served the old parse."""
     try:
         st = os.stat(name)
     except OSError:
         return rec is None
     if rec is None or not isinstance(rec, list) or len(rec) != 3:
         return False
-    size, mtime, digest = rec
+    size, _mtime, digest = rec
     if st.st_size != size:
         return False
-    if st.st_mtime_ns == mtime and mtime < written_ns - RACY_NS:
-        return True
-    return "rehashed" if sha256_file(name) == digest else False
+    return sha256_file(name) == digest
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -10,6 +10,7 @@ Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage, configuration 
 
 Reports: `--format FMT[:FILE]` may be repeated; every report but at most one (standard output) needs a file,
 either as FMT:FILE or from `--output FILE` entries, one per `--format` that names no file, paired in order.
+Each file takes one report: two reports to one file, or `FMT:` with no file name, stop with exit 2.
 """
 from __future__ import annotations
 
@@ -43,9 +44,11 @@ def _codes(value: str) -> list[str]:
 
 
 def _format_spec(value: str) -> str:
-    fmt = value.partition(":")[0]
+    fmt, sep, target = value.partition(":")
     if fmt not in FORMATS:
         raise argparse.ArgumentTypeError(f"invalid format {fmt!r} (choose from {', '.join(FORMATS)}; FORMAT:FILE writes a file)")
+    if sep and not target.strip():  # `sarif:` once wrote to standard output, silently
+        raise argparse.ArgumentTypeError(f"{value!r} names no file: write {fmt}:FILE, or {fmt} alone for standard output")
     return value
 
 
@@ -314,6 +317,8 @@ def _run(options, catalog):
 def _reports(args, settings) -> list[tuple[str, str]]:
     """[(format, destination)] where destination is '-' (stdout) or a path."""
     outputs = list(args.output or [])
+    if any(not o.strip() for o in outputs):
+        raise UsageError("--output names no file: give a file name, or - for standard output")
     specs = list(settings["format"])
     from_cli = bool(args.format)
     if outputs and not from_cli and settings.sources["format"] == "default" and len(outputs) == 1:
@@ -336,6 +341,15 @@ def _reports(args, settings) -> list[tuple[str, str]]:
     if len(to_stdout) > 1:
         raise UsageError(f"{len(to_stdout)} reports ({', '.join(to_stdout)}) would go to standard output; "
                          "give all but one a file (--format FMT:FILE or --output FILE)")
+    same_file: dict[str, list[tuple[str, str]]] = {}
+    for fmt, dest in plan:
+        if dest != "-":
+            same_file.setdefault(os.path.normcase(os.path.realpath(dest)), []).append((fmt, dest))
+    for reports in same_file.values():
+        if len(reports) > 1:
+            raise UsageError(f"{len(reports)} reports ({', '.join(fmt for fmt, _ in reports)}) would be written to "
+                             f"the same file {reports[0][1]}, each overwriting the one before: give each report "
+                             "its own file")
     return plan
 
 

@@ -167,7 +167,9 @@ def validate(cfg: ConfigFile) -> None:
     import jsonschema
 
     schema = _schema()
-    validator = jsonschema.Draft202012Validator(schema)
+    # "format": "date" is checked (2027-13-01 matches the pattern but is no day): a bad `until` is as
+    # invalid as a missing reason, so both stop with exit 2 instead of one becoming a runtime E002
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker(["date"]))
     problems = []
     for err in sorted(validator.iter_errors(cfg.data), key=lambda e: [str(p) for p in e.absolute_path]):
         keys = tuple(err.absolute_path)
@@ -198,7 +200,7 @@ def _message(err, keys) -> str:
     if key == "context":
         return f"{err.instance!r}: use a directory (relative to this file) or false"
     if key == "until":
-        return f"{err.instance!r} is not a date: write YYYY-MM-DD"
+        return f"{err.instance!r} is not a date: write a calendar day as YYYY-MM-DD"
     if key == "reason" and err.validator == "pattern":
         return "a suppression needs a reason: say why the finding is accepted"
     if err.validator == "pattern" and isinstance(err.instance, str):
@@ -301,12 +303,69 @@ def check_against_catalog(settings: Settings, catalog) -> None:
                 problems.append(cfg.error(("params", code, name),
                                           f"params: {code} has no parameter '{name}' (its parameters: {names})"))
                 continue
+            spec = _param_schemas().get(rule.template, {}).get(name)
+            if spec is not None:
+                import jsonschema
+
+                if not jsonschema.Draft202012Validator(spec).is_valid(value):
+                    why = f": {spec['description']}" if spec.get("description") else ""
+                    problems.append(cfg.error(("params", code, name),
+                                              f"params: {code}.{name} must be {_describe(spec)}, not {_shown(value)}{why}"))
+                continue
             expected = _type_name(rule.params[name])
             if expected and not _same_type(rule.params[name], value):
                 problems.append(cfg.error(("params", code, name),
                                           f"params: {code}.{name} must be {expected}, not {value!r}"))
     if problems:
         raise ConfigError("\n".join(str(p) for p in problems))
+
+
+def _param_schemas() -> dict:
+    """template -> {param: JSON schema}: the type and range each check template accepts for its params.
+
+    Declared in the rule pack (`rules/schema.json`, `$defs/templateParams`), where they also validate the
+    rule files' own values, so a custom rule reusing a template is held to the same ranges."""
+    from .catalog import builtin_rules_dir
+
+    try:
+        schema = json.loads((builtin_rules_dir() / "schema.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    templates = (schema.get("$defs") or {}).get("templateParams") or {}
+    return {t: dict(s.get("properties") or {}) for t, s in templates.items() if isinstance(s, dict)}
+
+
+def _shown(value) -> str:
+    """A value as it is written in TOML (`true`, `"4"`, `[]`), not as Python prints it."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+_TYPE_WORDS = {"number": "a number", "integer": "an integer", "string": "a string", "array": "an array",
+               "boolean": "true or false", "object": "a table"}
+
+
+def _describe(spec: dict) -> str:
+    """`a number >= 1`, `an integer from 1 to 30`, `an array of strings`: what a param accepts, in words."""
+    text = _TYPE_WORDS.get(spec.get("type"), "a valid value")
+    if spec.get("type") == "array" and (spec.get("items") or {}).get("type") == "string":
+        text += " of strings"
+    low, high = spec.get("minimum"), spec.get("maximum")
+    if low is not None and high is not None:
+        text += f" from {low} to {high}"
+    elif low is not None:
+        text += f" >= {low}"
+    elif high is not None:
+        text += f" <= {high}"
+    if spec.get("minLength"):
+        text = f"a non-empty {text[2:]}" if text.startswith("a ") else text
+    if spec.get("minItems"):
+        text += f" with at least {spec['minItems']} item(s)"
+    if spec.get("uniqueItems"):
+        text += ", no repeats"
+    return text
 
 
 def _type_name(default) -> str:

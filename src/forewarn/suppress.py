@@ -5,7 +5,10 @@ Forms (every one needs a reason; `until=YYYY-MM-DD` makes it expire after that d
   as a trailing comment on the offending line or in the comment block right above it;
 - whole file: `# forewarn: ignore-file[BR013] reason` in any comment of the file;
 - Kubernetes annotation on the object or on its pod template (it survives `helm template`):
-  `forewarn.io/ignore: "K8S001: fronted by a TCP LB; WH002 until=2027-03-31: audit webhook"`;
+  `forewarn.io/ignore: "K8S001: fronted by a TCP LB; WH002 until=2027-03-31: audit webhook"`. Entries are
+  `CODE[,CODE...] [until=DATE]: reason`; a `;` or line break starts a new entry only when what follows
+  begins with upper-case rule codes and a colon, so `K8S001: clients retry; single replica` is one entry
+  whose reason holds the `;`;
 - config `[[tool.forewarn.per-path-ignores]]` entries (path glob, codes, reason, until).
 
 Codes match by prefix, like --select (`ignore[BR]` covers every BR rule). A suppression without a reason
@@ -27,6 +30,9 @@ _COMMENT_DIRECTIVE = re.compile(r"(?:^|(?<=\s))(?P<lead>#|//)\s*forewarn\s*:\s*(
 _CODES = re.compile(r"\s*\[(?P<codes>[^\]]*)\](?P<tail>.*)$")
 _UNTIL = re.compile(r"\buntil\s*=\s*(?P<date>\S*)")
 _CODE_TOKEN = re.compile(r"^[A-Z][A-Z0-9]*$")
+# what starts an annotation entry after `;` or a line break: `K8S001:`, `K8S001,WH002:`, `WH until=2027-03-31:`
+_ENTRY_HEAD = re.compile(r"\s*[A-Z][A-Z0-9]*(?:[\s,]+[A-Z][A-Z0-9]*)*(?:\s+until\s*=\s*[^\s:;]*)?\s*:")
+_NO_REASON = "say why the finding is accepted after the codes"
 HCL_SUFFIXES = (".tf", ".hcl", ".tftpl")
 
 
@@ -63,7 +69,7 @@ class Directive:
     reason: str
     until: _dt.date | None = None
     until_text: str | None = None
-    problem: str | None = None  # malformed: why it is not applied (E002)
+    problem: str | None = None  # malformed: what is wrong, so it is not applied (E002)
     # what it covers
     target_path: str = ""
     target_lines: frozenset = frozenset()  # inline: the line(s) it covers
@@ -72,12 +78,13 @@ class Directive:
     glob: str = ""  # config: path glob relative to `root`
     root: Path | None = None
     used: set = field(default_factory=set)
+    fix: str = _NO_REASON  # what to write instead, when `problem` is set
 
     @property
     def label(self) -> str:
         codes = ",".join(self.codes)
         if self.kind == "annotation":
-            return f"annotation {ANNOTATION} ({codes})"
+            return f"annotation {ANNOTATION} ({codes})" if codes else f"annotation {ANNOTATION}"
         if self.kind == "config":
             return f"per-path-ignores entry for {self.glob!r} ({codes})"
         return f"`forewarn: {'ignore-file' if self.kind == 'file' else 'ignore'}[{codes}]`"
@@ -123,37 +130,43 @@ def _path_matches(display: str, glob: str, root: Path | None) -> bool:
 
 
 # ------------------------------------------------------------------------------------------- parsing
-def _parse_codes_reason(text: str) -> tuple[list[str], str, _dt.date | None, str | None, str | None]:
-    """(codes, reason, until, until_text, problem) from `[CODES] reason until=DATE` (inline form)."""
+_INLINE_FORM = "write `ignore[CODE,...] reason`"
+
+
+def _parse_codes_reason(text: str):
+    """(codes, reason, until, until_text, problem, fix) from `[CODES] reason until=DATE` (inline form)."""
     m = _CODES.match(text)
     if not m:
-        return [], "", None, None, "names no rule codes: write `ignore[CODE,...] reason`"
+        return [], "", None, None, "names no rule codes", _INLINE_FORM
     codes = [c.upper() for c in re.split(r"[,\s]+", m.group("codes")) if c.strip()]
-    reason, until, until_text, problem = _reason_until(m.group("tail"))
-    if not codes:
-        problem = problem or "names no rule codes: write `ignore[CODE,...] reason`"
+    reason, until, until_text, problem, fix = _reason_until(m.group("tail"))
     bad = [c for c in codes if not _CODE_TOKEN.match(c)]
-    if bad:
-        problem = problem or f"{', '.join(bad)} is not a rule code"
-    return codes, reason, until, until_text, problem
+    if not codes:
+        problem, fix = "names no rule codes", _INLINE_FORM
+    elif bad:
+        problem = f"{', '.join(bad)} is not a rule code"
+        fix = "name rules by code or prefix, e.g. ignore[K8S001,WH]"
+    return codes, reason, until, until_text, problem, fix
 
 
 def _reason_until(text: str):
+    """(reason, until, until_text, problem, fix): a bad date is reported as such, not as a missing reason."""
     until = until_text = problem = None
+    fix = _NO_REASON
     m = _UNTIL.search(text)
     if m:
         until_text = m.group("date")
         try:
             until = _dt.date.fromisoformat(until_text)
         except ValueError:
-            problem = f"until={until_text!r} is not a date: write until=YYYY-MM-DD"
+            problem, fix = f"until={until_text!r} is not a date", "write the day as until=YYYY-MM-DD"
         text = text[: m.start()] + text[m.end():]
-    reason = text.strip().strip(":-\u2013\u2014 \t").strip()
+    reason = " ".join(text.split()).strip(":;-\u2013\u2014 \t").strip()
     if reason.endswith("*/"):
         reason = reason[:-2].strip()
     if not problem and not re.search(r"[^\W\d_]", reason):
-        problem = "has no reason"
-    return reason, until, until_text, problem
+        problem, fix = "has no reason", _NO_REASON
+    return reason, until, until_text, problem, fix
 
 
 def comment_directives(path: str, text: str) -> list[Directive]:
@@ -169,11 +182,11 @@ def comment_directives(path: str, text: str) -> list[Directive]:
         m = _COMMENT_DIRECTIVE.search(line)
         if not m or (m.group("lead") == "//" and not hcl):
             continue
-        codes, reason, until, until_text, problem = _parse_codes_reason(m.group("rest"))
+        codes, reason, until, until_text, problem, fix = _parse_codes_reason(m.group("rest"))
         d = Directive(
             kind="file" if m.group("kind") == "ignore-file" else "inline", path=path, line=number,
             column=m.start() + 1, codes=codes, reason=reason, until=until, until_text=until_text,
-            problem=problem, target_path=path,
+            problem=problem, target_path=path, fix=fix,
         )
         if d.kind == "inline":
             d.target_lines = frozenset(_inline_targets(lines, number, m.start(), hcl))
@@ -230,11 +243,27 @@ def annotation_directives(objects) -> list[Directive]:
     return out
 
 
+def annotation_entries(text: str) -> list[str]:
+    """Split an annotation value into entries: a `;` or a line break separates two entries only when what
+    follows starts with upper-case rule codes and a colon (`WH002:`, `K8S001,K8S004:`, `WH until=DATE:`).
+    Any other `;` is part of the reason: `K8S001: clients retry; single replica` is one entry."""
+    entries, start = [], 0
+    for m in re.finditer(r"[;\n]", text):
+        if _ENTRY_HEAD.match(text, m.end()):
+            entries.append(text[start:m.start()])
+            start = m.end()
+    entries.append(text[start:])
+    return [e.strip() for e in entries if e.strip().strip(";")]
+
+
+_ANNOTATION_FORM = "write `CODE[,CODE]: reason`, several entries as `CODE: reason; CODE: reason`"
+
+
 def _annotation_entries(obj, path, line, column, value, span) -> list[Directive]:
     text = "" if value is None else str(value)
-    entries = [e.strip() for e in re.split(r"[;\n]", text) if e.strip()]
+    entries = annotation_entries(text)
     if not entries:
-        return [Directive("annotation", path, line, column, [], "", problem="is empty: write `CODE: reason`",
+        return [Directive("annotation", path, line, column, [], "", problem="is empty", fix=_ANNOTATION_FORM,
                           target_path=path, resource=obj.address, span=span)]
     out = []
     for entry in entries:
@@ -246,14 +275,15 @@ def _annotation_entries(obj, path, line, column, value, span) -> list[Directive]
             tail = tail + " " + head[until_m.start():until_m.end()]
             head = head[: until_m.start()] + head[until_m.end():]
         codes = [c.upper() for c in re.split(r"[,\s]+", head) if c.strip()]
-        reason, until, until_text, problem = _reason_until(tail)
-        bad = [c for c in codes if not _CODE_TOKEN.match(c)]
-        if not codes:
-            problem = "names no rule codes: write `CODE: reason`"
-        elif bad:
-            problem = f"{', '.join(bad)} is not a rule code (write `CODE: reason; CODE: reason`)"
+        reason, until, until_text, problem, fix = _reason_until(tail)
+        if not codes or not all(_CODE_TOKEN.match(c) for c in codes):
+            # prose where codes belong (`operator is a single replica (PLAT-1177)`): quote it, do not
+            # upper-case its words into "codes"
+            shown = " ".join(entry.split())
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            codes, problem, fix = [], f"entry {shown!r} does not start with rule codes", _ANNOTATION_FORM
         out.append(Directive("annotation", path, line, column, codes, reason, until, until_text, problem,
-                             target_path=path, resource=obj.address, span=span))
+                             target_path=path, resource=obj.address, span=span, fix=fix))
     return out
 
 
@@ -263,7 +293,7 @@ def config_directives(entries: list[dict], config_display: str, root: Path) -> l
         until_text = entry.get("until")
         until = None
         problem = None
-        if until_text:
+        if until_text:  # the configuration schema rejects a bad date (exit 2); kept for direct callers
             try:
                 until = _dt.date.fromisoformat(str(until_text))
             except ValueError:
@@ -271,6 +301,7 @@ def config_directives(entries: list[dict], config_display: str, root: Path) -> l
         out.append(Directive(
             "config", config_display, int(entry.get("line") or 1), 1, [str(c).upper() for c in entry["codes"]],
             str(entry.get("reason") or "").strip(), until, until_text, problem, glob=str(entry["path"]), root=root,
+            fix="write until = YYYY-MM-DD",
         ))
     return out
 
@@ -326,8 +357,7 @@ def apply(
     produced: list[Finding] = []
     for d in directives:
         if d.problem is not None and "E002" in emit:
-            produced.append(_finding(catalog, "E002", d, f"{d.label} {d.problem}: it is not applied; "
-                                     "say why the finding is accepted after the codes"))
+            produced.append(_finding(catalog, "E002", d, f"{d.label} {d.problem}: it is not applied; {d.fix}"))
         elif d.problem is None and d.expired(today) and "E004" in emit:
             if d.kind == "config" and not report_config_unused and not _would_cover(d, findings):
                 continue

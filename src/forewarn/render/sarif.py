@@ -48,7 +48,7 @@ def render_sarif(result) -> str:
                     "logicalLocations": [{"name": f.resource}] if f.resource else [],
                 }
             ],
-            "partialFingerprints": {"forewarn/v1": fingerprint(f, result.text_of(f.path))},
+            "partialFingerprints": {"forewarn/v2": fingerprint(f, result.text_of(f.path))},
         }
         if f.code in index:
             item["ruleIndex"] = index[f.code]
