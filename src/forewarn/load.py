@@ -1,6 +1,7 @@
 """Read the discovered files into resources; anything unreadable becomes finding E001, never a crash."""
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,8 +134,6 @@ def load(candidates: list[Candidate], max_bytes: int = DEFAULT_MAX_BYTES) -> Sca
         # standalone with unknown placeholders (RULES.md "Templates").
         rendered = terraform.rendered_templates(resources)
         if rendered:
-            import os
-
             def standalone(path: str) -> bool:
                 return os.path.realpath(path) in rendered
 
@@ -149,6 +148,15 @@ def load(candidates: list[Candidate], max_bytes: int = DEFAULT_MAX_BYTES) -> Sca
             for res in resources:
                 if isinstance(res, terraform.EmbeddedSettings) and res.template_file:
                     out.sources.setdefault(res.path, res.template_text)
+        hosts = terraform.file_host_facts(resources)
+        if hosts:  # a TOML file that node groups read with file(): judged as itself, with what they say
+            for r in out.resources:
+                facts = hosts.get(os.path.realpath(r.path)) if r.format == "bottlerocket" else None
+                if facts is not None and not isinstance(r, terraform.EmbeddedSettings):
+                    if r.nvidia is None:
+                        r.nvidia = facts[0]
+                    if r.kubernetes_node is None:
+                        r.kubernetes_node = facts[1]
         out.resources.extend(resources)
         out.problems.extend(ParseProblem(p[0], p[1], p[2]) for p in problems)
         # Kubernetes objects Terraform declares (kubectl_manifest, kubernetes_manifest): Karpenter classes

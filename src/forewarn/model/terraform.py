@@ -170,6 +170,8 @@ class Analysis:
     problems: list = field(default_factory=list)  # (display, Position, message)
     ebs_default_encryption: list = field(default_factory=list)  # evaluated `enabled` values
     rendered: set = field(default_factory=set)  # resolved paths of templates templatefile() rendered
+    # resolved path of a settings file read verbatim by file() -> what its users say (nvidia, kubernetes)
+    file_hosts: dict = field(default_factory=dict)
 
 
 def combine_nvidia(evidence) -> bool | None:
@@ -478,7 +480,7 @@ class ModuleEnv(Env):
                 return str(self.directory.resolve()) if self.directory is not None else UNKNOWN
             return UNKNOWN
         if root == "data" and len(attrs) >= 2:
-            return self.data_reference(steps, node)
+            return self.data_reference(steps, node, ev)
         if steps and steps[0][0] == "attr":
             self.module.index()
             key = (root, steps[0][1])
@@ -511,12 +513,14 @@ class ModuleEnv(Env):
         value, _ = self.module.attr_value(meta.body, rest[2][1], tf_file)
         return value if value is not None else ("" if rest[2][1] == "namespace" else None)
 
-    def data_reference(self, steps, node):
+    def data_reference(self, steps, node, ev):
         if steps[0][0] != "attr" or len(steps) < 2 or steps[1][0] != "attr":
             return UNKNOWN
         type_, name = steps[0][1], steps[1][1]
         rest = steps[2:]
-        if rest and rest[0][0] == "index":
+        key = None
+        if rest and rest[0][0] == "index":  # one instance of a for_each / count data source
+            key = ev.eval(rest[0][1])
             rest = rest[1:]
         attr = rest[0][1] if rest and rest[0][0] == "attr" else ""
         self.module.index()
@@ -525,8 +529,11 @@ class ModuleEnv(Env):
             return UNKNOWN
         tf_file, block = entry
         address = f"data.{type_}.{name}"
+        inst = None
+        if key is not None and isinstance(key, (str, int)) and not isinstance(key, bool):
+            inst = next((i for i in self.module.instances(block, tf_file) if i.key == key), None)
         if type_ == "aws_ssm_parameter":
-            pname, _ = self.module.attr_value(block.body, "name", tf_file)
+            pname, _ = self.module.attr_value(block.body, "name", tf_file, inst)
             if attr in ("name", "id"):
                 return pname
             if attr in ("value", "insecure_value"):
@@ -571,7 +578,9 @@ class ModuleEnv(Env):
         text = self.module.cache.read(target) if self.module.cache else _read_text(target)
         if text is None:
             return UNKNOWN
-        return Doc.make(text, _display(Path(target)), "file", node.pos, template_text=text.replace("${", "$${"))
+        doc = Doc.make(text, _display(Path(target)), "file", node.pos, template_text=text.replace("${", "$${"))
+        doc.file_target = target
+        return doc
 
     def _resolve(self, path) -> str | None:
         s = known_str(path)
@@ -855,6 +864,10 @@ def _analyse(module: TerraformModule) -> Analysis:
             entry[2].append(storage)
     for doc, role, same in grouped.values():
         nvidia = combine_nvidia([e for s in same for e in s.evidence])
+        target = getattr(doc, "file_target", None)
+        if doc.origin == "file" and target and same:  # judged as itself; its users still know the node
+            eks = any(s.users or s.address.startswith("module.") for s in same)
+            out.file_hosts[target] = (nvidia, True if eks else None)
         # an EKS node group (or a launch template one uses) runs Kubernetes: judge the document as a node's
         # settings even when it only holds a fragment (EKS merges its own cluster settings in)
         eks = True if any(s.users or s.address.startswith("module.") for s in same) else None
@@ -889,6 +902,7 @@ def _merge(analyses: list[Analysis], prefixes: list[str]) -> Analysis:
         out.problems.extend(p for p in a.problems if p not in out.problems)
         out.ebs_default_encryption.extend(a.ebs_default_encryption)
         out.rendered |= a.rendered
+        out.file_hosts.update(a.file_hosts)
     return out
 
 
@@ -1008,6 +1022,7 @@ class Entry:
     values: object  # LDict of the entry, or a dict name -> (value, file, pos) for a submodule block
     defaults: object = None  # LDict, UNKNOWN or None
     self_managed: bool = False
+    major: int | None = None  # terraform-aws-eks major version from the module's `version`, when written
 
     def get(self, key: str):
         """(value, file, position); value None when absent everywhere, UNKNOWN when it cannot be known."""
@@ -1051,12 +1066,14 @@ def _eks_entries(module: TerraformModule, tf_file: TfFile, block: Block):
     if kind is None:
         return
     mod_name = block.labels[0]
+    major = _module_major(module.attr_value(block.body, "version", tf_file)[0])
     if kind in ("mng", "smng"):
         for inst in module.instances(block, tf_file):
             values = {}
             for name, attr in block.body.attributes.items():
                 values[name] = (module.evaluate(attr.value, tf_file, inst), tf_file.display, attr.pos)
-            yield Entry(f"module.{mod_name}{inst.suffix}", tf_file.display, block.pos, values, None, kind == "smng")
+            yield Entry(f"module.{mod_name}{inst.suffix}", tf_file.display, block.pos, values, None, kind == "smng",
+                        major)
         return
     for attr_name, defaults_name, self_managed in (
         ("eks_managed_node_groups", "eks_managed_node_group_defaults", False),
@@ -1070,7 +1087,15 @@ def _eks_entries(module: TerraformModule, tf_file: TfFile, block: Block):
             if not isinstance(value, LDict):
                 continue
             yield Entry(f'module.{mod_name}.{attr_name}["{key}"]', groups.file_of(key), groups.at(key),
-                        value, defaults, self_managed)
+                        value, defaults, self_managed, major)
+
+
+def _module_major(version) -> int | None:
+    """The major version a module `version` constraint pins (`~> 21.0`, `>= 20.8, < 21`, `21.1.0`): the
+    first number written; None when absent or not literal."""
+    s = known_str(version)
+    m = re.search(r"(\d+)", s) if s else None
+    return int(m.group(1)) if m else None
 
 
 def _analyse_entry(module, entry: Entry, out: Analysis, docs, linked_template):
@@ -1080,7 +1105,8 @@ def _analyse_entry(module, entry: Entry, out: Analysis, docs, linked_template):
     if ev:
         storage.evidence.append(ev)
     platform, _, _ = entry.get("platform")
-    if known_str(platform) and platform.strip().lower() == "bottlerocket":
+    # v21 removed `platform` (KNOWLEDGE 2.2): there it no longer selects Bottlerocket
+    if known_str(platform) and platform.strip().lower() == "bottlerocket" and (entry.major or 0) < 21:
         storage.evidence.append(Evidence('platform = "bottlerocket"', None, 1))
     ami_id, _, _ = entry.get("ami_id")
     ev = image_evidence(ami_id, "ami_id from ")
@@ -1312,6 +1338,15 @@ def rendered_templates(resources) -> set[str]:
             out |= r.rendered_paths  # nested calls too: `${indent(8, templatefile(...))}` in a heredoc
             if r._analysis is not None:
                 out |= r._analysis.rendered
+    return out
+
+
+def file_host_facts(resources) -> dict:
+    """Resolved path of a settings file some node's user data reads with file() -> (nvidia, kubernetes_node)."""
+    out: dict = {}
+    for r in resources:
+        if isinstance(r, TerraformModule) and r._analysis is not None:
+            out.update(r._analysis.file_hosts)
     return out
 
 
