@@ -37,7 +37,7 @@ def annotations(path: Path):
         m = ANNOTATION.search(line)
         if not m:
             continue
-        codes = [c.strip() for c in m.group(2).split(",") if c.strip()]
+        codes = [c for c in re.split(r"[,\s]+", m.group(2)) if c]  # `A, B` or `A B`
         target = expected if m.group(1) == "expect" else forbidden
         for code in codes:
             target.add((code, number + 1))

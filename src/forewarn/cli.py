@@ -128,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code) if isinstance(exc.code, int) else EXIT_ERROR
     except KeyboardInterrupt:
         return EXIT_ERROR
+    except Exception as exc:  # noqa: BLE001 - never a traceback with exit 1 (which means "findings")
+        print(f"forewarn: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def _is_main_process() -> bool:

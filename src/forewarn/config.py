@@ -83,12 +83,19 @@ def find_config(start: Path) -> Path | None:
     directory = start if start.is_dir() else start.parent
     for folder in (directory, *directory.parents):
         dotfile = folder / ".forewarn.toml"
-        if dotfile.is_file():
+        if _is_file(dotfile):
             return dotfile
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and _has_tool_table(pyproject):
+        if _is_file(pyproject) and _has_tool_table(pyproject):
             return pyproject
     return None
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # an unreadable directory (PermissionError is not swallowed by is_file)
+        return False
 
 
 def _has_tool_table(path: Path) -> bool:

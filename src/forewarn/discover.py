@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +42,7 @@ class Candidate:
 class Discovery:
     files: list[Candidate] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (directory, why): E001, never silence
 
 
 def display_path(path: Path) -> str:
@@ -77,7 +79,10 @@ def discover(paths: list[str], excludes: list[str] = ()) -> Discovery:
                 seen.add(root.resolve())
                 out.files.append(Candidate(root, display_path(root), fmt))
             continue
-        for dirpath, dirnames, filenames in os.walk(root):
+        def unreadable(err: OSError, root=root) -> None:
+            out.unreadable.append((display_path(Path(err.filename or root)), err.strerror or str(err)))
+
+        for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
             rel_dir = os.path.relpath(dirpath, root)
             dirnames[:] = sorted(
                 d for d in dirnames
@@ -91,12 +96,21 @@ def discover(paths: list[str], excludes: list[str] = ()) -> Discovery:
                 if _excluded(rel, name, excludes):
                     continue
                 path = Path(dirpath) / name
+                if not _regular(path):
+                    continue  # a named pipe or socket called x.yaml: reading it would block
                 resolved = path.resolve()
                 if resolved in seen:
                     continue
                 seen.add(resolved)
                 out.files.append(Candidate(path, display_path(path), fmt))
     return out
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return True  # unreadable or dangling: loading reports it (E001 "cannot read")
 
 
 def is_helm_template_source(path: Path) -> bool:

@@ -117,8 +117,9 @@ def _rel_for_exclude(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def _targets(options: ScanOptions) -> tuple[list[Candidate], list[Path], list[str], Candidate | None]:
-    """Target candidates, target roots (files and directories, resolved), missing paths, stdin candidate."""
+def _targets(options: ScanOptions, unreadable: list) -> tuple[list[Candidate], list[Path], list[str], Candidate | None]:
+    """Target candidates, target roots (files and directories, resolved), missing paths, stdin candidate;
+    directories that cannot be read are appended to `unreadable`."""
     candidates: list[Candidate] = []
     roots: list[Path] = []
     missing: list[str] = []
@@ -136,6 +137,7 @@ def _targets(options: ScanOptions) -> tuple[list[Candidate], list[Path], list[st
     if paths:
         found = discover(paths, options.exclude)
         missing = found.missing
+        unreadable.extend(found.unreadable)
         base = Path(options.context) if options.context else Path.cwd()
         explicit = {os.path.abspath(p) for p in paths if Path(p).is_file()} if options.exclude else set()
         for cand in found.files:
@@ -394,7 +396,8 @@ def _mark_kustomize_patches(candidates: list[Candidate], out: ScanInput) -> None
 def run_scan(options: ScanOptions, catalog: Catalog | None = None) -> ScanResult:
     catalog = catalog or load_catalog(options.rule_dirs, params=options.params or None)
     report = options.progress
-    targets, roots, missing, stdin = _targets(options)
+    unreadable: list[tuple[str, str]] = []
+    targets, roots, missing, stdin = _targets(options, unreadable)
     context_root = Path(options.context).resolve() if options.context else None
     candidates = list(targets)
     if context_root is not None:
@@ -435,6 +438,10 @@ def run_scan(options: ScanOptions, catalog: Catalog | None = None) -> ScanResult
                 Finding(e001.code, e001.name, e001.severity, problem.message, problem.path,
                         problem.position.line, problem.position.column, resource=problem.path)
             )
+        for directory, why in unreadable:  # a target directory we could not list: never a silent pass
+            findings.append(Finding(e001.code, e001.name, e001.severity,
+                                    f"cannot read directory: {why}; nothing in it was checked", directory, 1, 1,
+                                    resource=directory))
 
     in_targets = _target_filter(roots, stdin) if context_root is not None else (lambda p: True)
     if context_root is not None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from ..model import drift
 from ..model.kubernetes import K8sObject, as_list
+from ..model.workloads import autoscaler_min, autoscalers_for
 from ..model.webhooks import (
-    autoscaler_min_replicas,
     backends_of,
     effective_failure_policy,
     effective_timeout,
@@ -277,7 +277,10 @@ def backend_fragile(resource, ctx, rule):
 
 
 def _replica_findings(resource, ctx, rule, min_replicas, names, label):
-    autoscaled = autoscaler_min_replicas(ctx).get((resource.namespace, resource.name))
+    # the same autoscaler lookup as K8S003/K8S008 (an HPA or ScaledObject written without a namespace
+    # scales the target of that name: RULES.md "no namespace = same")
+    minimums = [m for m in (autoscaler_min(s) for s in autoscalers_for(resource, ctx)) if m is not None]
+    autoscaled = min(minimums) if minimums else None
     spec = resource.data.get("spec")
     written = spec.get("replicas") if isinstance(spec, dict) else None
     if autoscaled is not None:

@@ -337,47 +337,30 @@ def build_backends(ctx) -> dict[int, list[Backend]]:
                 hooks_by_service.setdefault((svc[0], svc[1]), []).append(hook)
     if not hooks_by_service:
         return {}
+    from .workloads import nearest
+
     deployments = _by_namespace(ctx.objects("Deployment"))
     out: dict[int, list[Backend]] = {}
     for (namespace, name), hooks in hooks_by_service.items():
         services = [s for s in ctx.services_by_ns.get(namespace, []) if s.name == name]
         if not services and namespace:  # a Service written without a namespace, applied to the intended one
             services = [s for s in ctx.services_by_ns.get("", []) if s.name == name]
-        for service in services:
+        # one copy per cluster or environment: a webhook calls its own cluster's Service and Deployment
+        by_service: dict[int, tuple[K8sObject, list[Webhook]]] = {}
+        for hook in hooks:
+            for service in nearest(services, hook.config):
+                by_service.setdefault(id(service), (service, []))[1].append(hook)
+        for service, served in by_service.values():
             selector = service.spec.get("selector")
-            for dep in _candidates(deployments, service.namespace or namespace):
-                if map_selector_matches(selector, dep.pod_labels()):
-                    out.setdefault(id(dep), []).append(Backend(dep, service, hooks))
+            matching = [dep for dep in _candidates(deployments, service.namespace or namespace)
+                        if map_selector_matches(selector, dep.pod_labels())]
+            for dep in nearest(matching, service):
+                out.setdefault(id(dep), []).append(Backend(dep, service, served))
     return out
 
 
 def backends_of(deployment: K8sObject, ctx) -> list[Backend]:
     return ctx.cached("webhook_backends", build_backends).get(id(deployment), [])
-
-
-def autoscaler_min_replicas(ctx) -> dict[tuple[str, str], int]:
-    """(namespace, Deployment name) -> the lowest replica count an HPA or KEDA ScaledObject keeps.
-
-    HPA `minReplicas` defaults to 1, KEDA `minReplicaCount` to 0. Built once per scan.
-    """
-    def build(ctx) -> dict[tuple[str, str], int]:
-        out: dict[tuple[str, str], int] = {}
-        for obj in ctx.objects("HorizontalPodAutoscaler", "ScaledObject"):
-            ref = as_map(obj.spec.get("scaleTargetRef"))
-            kind = ref.get("kind") or ("Deployment" if obj.kind == "ScaledObject" else None)
-            if kind != "Deployment" or not isinstance(ref.get("name"), str):
-                continue
-            if obj.kind == "HorizontalPodAutoscaler":
-                minimum = _as_int(obj.spec.get("minReplicas", 1))
-            else:
-                minimum = _as_int(obj.spec.get("minReplicaCount", 0))
-            if minimum is None:
-                continue
-            key = (obj.namespace, ref["name"])
-            out[key] = min(out.get(key, minimum), minimum)
-        return out
-
-    return ctx.cached("webhook_autoscaler_min", build)
 
 
 def serving_containers(deployment: K8sObject, service: K8sObject, ports: set[int]) -> list[tuple[int, dict]]:

@@ -173,6 +173,17 @@ def _origins(obj: K8sObject) -> tuple[str, ...]:
     return (obj.path, *getattr(obj, "extra_origins", ()))
 
 
+def nearest(candidates: list, anchor: K8sObject) -> list:
+    """The candidates sharing the most directories with `anchor` (an overlay rendering counting its
+    patches' directories): when a repository holds one copy per cluster or environment, an object pairs
+    with its own cluster's copy, not with every copy of the same name."""
+    if len(candidates) < 2:
+        return list(candidates)
+    scores = [_closeness(c, anchor) for c in candidates]
+    best = max(scores)
+    return [c for c, s in zip(candidates, scores) if s == best]
+
+
 def _closeness(a: K8sObject, b: K8sObject) -> int:
     """How many directories two objects share, counting an overlay rendering as living in its patches'
     directories too (the prod rendering of base/deployment.yaml sits next to overlays/prod/hpa.yaml)."""
@@ -388,7 +399,7 @@ def service_backed(obj: K8sObject, ctx) -> list[K8sObject]:
                     found = idx.backing_by_pair.get(pair, ())
                 # each Service sits in one bucket only, so no Service is found twice
                 result.extend(svc for svc in found if map_selector_matches(svc.spec.get("selector"), labels)
-                              and _nearest_variant(svc, obj, idx))
+                              and _nearest_variant(svc, obj, idx) and not _metrics_only_for(svc, obj))
     idx.backed_memo[key] = result
     return result
 
@@ -407,6 +418,45 @@ def _port_numbers_and_names(container: dict, metrics: bool = True) -> set:
         if isinstance(port.get("name"), str):
             out.add(port["name"])
     return out
+
+
+def _metrics_port_numbers(obj: K8sObject) -> set:
+    """containerPort numbers the pod names as metrics ports (`http-metrics`)."""
+    out = set()
+    for _, container in app_containers(obj):
+        for port in as_list(container.get("ports")):
+            if isinstance(port, dict) and is_metrics_port_name(port.get("name")):
+                number = port.get("containerPort")
+                if isinstance(number, int) and not isinstance(number, bool):
+                    out.add(number)
+    return out
+
+
+def _metrics_only_for(svc: K8sObject, obj: K8sObject) -> bool:
+    """Every port of the Service reaches a metrics port of obj's pods: by its own name, a metrics-named
+    targetPort, or a numeric targetPort that the pod names as a metrics port (cert-manager's
+    `tcp-prometheus-servicemonitor` -> 9402 `http-metrics`). Such a Service is scraped, not served."""
+    ports = [p for p in as_list(svc.spec.get("ports")) if isinstance(p, dict)]
+    if not ports:
+        return False
+    numbers = None
+    for port in ports:
+        if is_metrics_port_name(port.get("name")):
+            continue
+        target = port.get("targetPort", port.get("port"))
+        if isinstance(target, str) and not target.isdigit():
+            if is_metrics_port_name(target):
+                continue
+            return False
+        if numbers is None:
+            numbers = _metrics_port_numbers(obj)
+        try:
+            number = int(target)
+        except (TypeError, ValueError):
+            return False
+        if number not in numbers:
+            return False
+    return True
 
 
 def _service_targets(svc: K8sObject) -> set:
