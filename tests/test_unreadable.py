@@ -45,3 +45,36 @@ def test_hcl_syntax_error_keeps_scanning_the_module(tmp_path, catalog):
     result = scan_paths([tmp_path], catalog)
     assert [k[:2] for k in _e001(result)] == [("broken.tf", 3)]
     assert result.resources >= 1
+
+
+def test_a_named_pipe_called_yaml_is_skipped_not_read(tmp_path, catalog):
+    """Reading a FIFO blocks forever (log-tailing scripts leave them in work trees)."""
+    import os
+    import threading
+
+    (tmp_path / "k8s").mkdir()
+    os.mkfifo(tmp_path / "k8s" / "tail.yaml")
+    (tmp_path / "k8s" / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n")
+    done = []
+    worker = threading.Thread(target=lambda: done.append(scan_paths([tmp_path], catalog)), daemon=True)
+    worker.start()
+    worker.join(30)
+    assert done and not done[0].findings
+
+
+def test_an_unreadable_directory_is_e001_not_silence(tmp_path, catalog, monkeypatch):
+    import os
+
+    private = tmp_path / "private"
+    private.mkdir()
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path) == os.fspath(private):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = scan_paths([tmp_path], catalog)
+    assert [(f.code, f.path.endswith("private"), "Permission denied" in f.message) for f in result.findings] == \
+        [("E001", True, True)]
