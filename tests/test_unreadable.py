@@ -78,3 +78,19 @@ def test_an_unreadable_directory_is_e001_not_silence(tmp_path, catalog, monkeypa
     result = scan_paths([tmp_path], catalog)
     assert [(f.code, f.path.endswith("private"), "Permission denied" in f.message) for f in result.findings] == \
         [("E001", True, True)]
+
+
+def test_a_file_name_that_is_not_utf8_works_in_every_format(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT, SHOP_APP
+
+    name = os.path.join(os.fsencode(tmp_path), b"caf\xe9.yaml")
+    with open(name, "w") as fh:
+        fh.write(SHOP_APP.format(name="cafe"))
+    for fmt in ("json", "sarif", "concise", "junit", "github", "text"):
+        proc = subprocess.run([sys.executable, "-m", "forewarn", str(tmp_path), "--format", fmt],
+                              capture_output=True, cwd=ROOT)
+        assert proc.returncode == 1 and proc.stdout and not proc.stderr, (fmt, proc.stderr)

@@ -79,10 +79,10 @@ def offending_value(f, text: str | None) -> str:
 
 
 def fingerprint(f, path: str, text: str | None) -> str:
-    value = hashlib.sha256(offending_value(f, text).encode("utf-8")).hexdigest()
+    value = hashlib.sha256(offending_value(f, text).encode("utf-8", "surrogatepass")).hexdigest()
     resource = _POSITION.sub("", f.resource or "")
     basis = "\x1f".join(["v2", f.code, path.replace("\\", "/"), resource, value])
-    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()[:32]  # undecodable file names too
 
 
 def relative_to(display: str, directory: Path) -> str:
@@ -132,7 +132,8 @@ def write_baseline(findings, path: Path, text_of) -> int:
         "findings": entries,
     }
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    # surrogateescape: a file name that is not UTF-8 is written back as the bytes it is
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8", errors="surrogateescape")
     os.replace(tmp, path)
     return len(entries)
 
@@ -140,7 +141,7 @@ def write_baseline(findings, path: Path, text_of) -> int:
 def load_baseline(path: Path) -> Baseline:
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8", errors="surrogateescape"))
     except FileNotFoundError:
         raise BaselineError(f"{path}: baseline file not found (create it with `forewarn baseline`)") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -111,6 +111,12 @@ def main(argv: list[str] | None = None) -> int:
         import gc
 
         gc.disable()
+    for stream in (sys.stdout, sys.stderr):  # file names that are not UTF-8 print as the bytes they are
+        if hasattr(stream, "reconfigure") and getattr(stream, "errors", "") == "strict":
+            try:
+                stream.reconfigure(errors="surrogateescape")
+            except (ValueError, OSError):
+                pass
     try:
         if argv and argv[0] == "rules":
             return _cmd_rules(argv[1:])
@@ -426,7 +432,7 @@ def _cmd_scan(argv: list[str]) -> int:
             sys.stdout.flush()
             continue
         try:
-            with open(dest, "w", encoding="utf-8") as fh:
+            with open(dest, "w", encoding="utf-8", errors="surrogateescape") as fh:
                 fh.write(text)
         except OSError as exc:
             raise UsageError(f"cannot write the {fmt} report to {dest}: {exc.strerror}") from None

@@ -130,7 +130,10 @@ def _targets(options: ScanOptions, unreadable: list) -> tuple[list[Candidate], l
         name = options.stdin_filename or "stdin.yaml"
         fmt = file_format(name) or "yaml"
         display = display_path(Path(name)) if options.stdin_filename else name
-        stdin = Candidate(None, display, fmt, text=options.stdin_text or "")
+        text = options.stdin_text or ""
+        if text.startswith("\ufeff"):  # a BOM (Windows editors): files read from disk drop it too (utf-8-sig)
+            text = text[1:]
+        stdin = Candidate(None, display, fmt, text=text)
         candidates.append(stdin)
         if options.stdin_filename:
             roots.append(Path(os.path.abspath(name)))

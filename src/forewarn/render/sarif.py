@@ -87,4 +87,6 @@ def render_sarif(result) -> str:
 def _uri(path: str) -> str:
     from urllib.parse import quote
 
-    return quote(path.replace("\\", "/"))
+    import os
+
+    return quote(os.fsencode(path.replace("\\", "/")))  # bytes: a file name that is not UTF-8 stays exact
