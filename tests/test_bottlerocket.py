@@ -389,3 +389,81 @@ def test_embedded_documents_are_shifted(br_catalog):
     res = from_toml_file("main.tf", '[settings.kernel]\nlockdown = "Integrity"\n')
     res.line_offset, res.column_offset = 40, 4
     assert [(f.path, f.line, f.column) for f in run(br_catalog, res, "BR015")] == [("main.tf", 42, 5)]
+
+
+# ------------------------------------------------------------------------------------------ replay nodes2 D4/D7/M1
+def test_a_key_spelled_only_in_a_dotted_header_points_at_that_header(br_catalog):
+    """A table that exists only as an intermediate part of a header (an implicit table) is located at the
+    first header that spells it, not at the enclosing [settings.kubernetes] (replay nodes2 D4)."""
+    from forewarn.parse.tomldoc import parse_toml
+
+    text = ('[settings.kubernetes]\npod-pids-limit = 1024\n\n'
+            '[settings.kubernetes.credential-provider.ecr-credential-provider]\nenabled = true\n'
+            '[settings.kubernetes.credential-provider.other]\nenabled = true\n')
+    _, index = parse_toml(text)
+    assert index.at(("settings", "kubernetes", "credential-provider")) == Position(4, 1)
+    assert index.at(("settings", "kubernetes", "credential-provider", "missing")) == Position(4, 1)
+    assert index.table(("settings", "kubernetes", "credential-provider")) is None  # still not a written header
+    assert ("BR010", 4) in lint(br_catalog, text)[0]
+    # the missing-key anchor is still only a written [settings.kubernetes] table
+    res = from_toml_file("u.toml", '# labels\n[settings.kubernetes.node-labels]\n"team" = "x"\n')
+    assert res.missing_position() == Position(1, 1)
+
+
+@pytest.mark.parametrize("text,line", [
+    ("[settings.kubernetes]\npod-pids-limit = 1024\n\n[settings.kubernetes]\nmax-pods = 58\n\n"
+     "[settings.host-containers.admin]\nenabled = false\n", 4),
+    ("[settings.kubernetes]\nmax-pods = 58\n[settings.kubernetes]\n", 3),
+    ("[settings.kubernetes]\nmax-pods = 1\npod-pids-limit = 2\nmax-pods = 3\n[settings.kernel]\n", 4),
+    ("[settings]\nkubernetes.max-pods = 1\n\n[settings.kubernetes]\npod-pids-limit = 2\n[x]\n", 4),
+    ("[settings.kubernetes.eviction-hard]\n\"a\" = \"1%\"\n[settings.kubernetes]\n"
+     "eviction-hard.\"b\" = \"2%\"\n[z]\nw = 1\n", 4),
+    ("[settings]\nkubernetes = { max-pods = 1 }\n[settings.kubernetes]\npod-pids-limit = 2\n", 3),
+    ("[settings]\nkubernetes = { max-pods = 1 }\nkubernetes.pod-pids-limit = 2\n", 3),
+    ("[settings.kubernetes]\neviction-hard = { \"a\" = \"1%\", \"a\" = \"2%\" }\n", 2),
+    ("[settings.kubernetes]\na = 1\n[settings.kubernetes.b]\nc = 1\n[settings.kubernetes]\nd = 1\n", 5),
+    ("[[settings.items]]\nx = 1\n[settings.items]\n", 3),
+    ("[settings.kubernetes.eviction-hard]\n\"a\" = \"1%\"\n[[settings.kubernetes]]\n", 3),
+    ('[settings."kubernetes"]\nx = 1\n[settings.kubernetes]\ny = 1\n', 3),
+])
+def test_duplicate_tables_and_keys_are_reported_at_the_second_definition(br_catalog, text, line):
+    """tomlkit reports a redefinition where it notices it (the next header, the file end, or nowhere);
+    E001 points at the second definition instead, the line Python's tomllib names too (replay nodes2 D7)."""
+    import tomllib
+
+    with pytest.raises(tomllib.TOMLDecodeError, match=f"line {line},"):
+        tomllib.loads(text)
+    result = scan_text("node.toml", text, br_catalog, select=["E001"])
+    assert [(f.code, f.line) for f in result.findings] == [("E001", line)]
+    assert "already exists" in result.findings[0].message or "Redefinition" in result.findings[0].message
+
+
+@pytest.mark.parametrize("text", [
+    "[settings.kubernetes.eviction-hard]\n\"a\" = \"1%\"\n[settings.kubernetes]\nmax-pods = 1\n",
+    "[settings.kubernetes.eviction-hard]\n\"a\" = \"1%\"\n[settings]\nkubernetes.max-pods = 1\n",
+    "[settings]\nkubernetes.max-pods = 1\n[settings.kubernetes.eviction-hard]\n\"a\" = \"1%\"\n",
+    "[[a]]\nx = 1\n[a.b]\ny = 1\n[[a]]\nx = 2\n[a.b]\ny = 2\n",
+    "[s]\nlist = [{ x = 1 }, { x = 1 }]\n",
+    "[s]\nk.a = 1\nother = 2\nk.b = 3\n",
+])
+def test_valid_redefinition_lookalikes_are_not_duplicates(text):
+    import tomllib
+
+    from forewarn.parse.tomldoc import find_redefinition
+
+    tomllib.loads(text)
+    assert find_redefinition(text) is None
+
+
+@pytest.mark.parametrize("soft,hard,word", [
+    ("1Gi", "1024Mi", "equals"), ("1.5Gi", "1536Mi", "equals"), ("10%", "10.0%", "equals"),
+    ("1Gi", "1Gi", "equals"), ("1000Mi", "1Gi", "is below"), ("5%", "10%", "is below"),
+])
+def test_soft_not_softer_message_says_equals_for_the_same_amount(br_catalog, soft, hard, word):
+    """`1Gi` and `1024Mi` are the same number of bytes: the message says "equals" (replay nodes2 M1)."""
+    text = COMPLETE.replace('"memory.available" = "500Mi"', f'"memory.available" = "{hard}"') + (
+        f'\n[settings.kubernetes.eviction-soft]\n"memory.available" = "{soft}"\n'
+        f'\n[settings.kubernetes.eviction-soft-grace-period]\n"memory.available" = "1m"\n')
+    findings = [f for f in lint(br_catalog, text)[1] if f.code == "BR005"]
+    assert len(findings) == 1
+    assert f'= "{soft}" {word} eviction-hard' in findings[0].message

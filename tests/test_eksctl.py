@@ -133,3 +133,16 @@ def test_nested_yaml_signal_is_br011_with_a_yaml_fix():
     assert text != CONFIG
     found = [f for f in scan_text("cluster.yaml", text).findings if f.code == "BR011"]
     assert len(found) == 1 and "memory.available: ..." in found[0].message and '" = ...' not in found[0].message
+
+
+@pytest.mark.parametrize("ami,nvidia", [
+    (None, True), ("auto", True), ("auto-ssm", True), ("ami-0c9f1e7d5b3a2c4e6", None), ("", True),
+])
+def test_gpu_instance_type_is_nvidia_only_when_eksctl_resolves_the_ami(ami, nvidia):
+    """eksctl picks the `-nvidia` SSM parameter for a GPU instance type only when it resolves the AMI
+    itself; a pinned `ami:` could be any variant, and unknown counts as not NVIDIA (replay nodes2 D9)."""
+    line = "" if ami is None else f'    ami: "{ami}"\n'
+    text = ("apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: c, region: us-west-2}\n"
+            "nodeGroups:\n  - name: gpu\n    amiFamily: Bottlerocket\n" + line + "    instanceType: g5.2xlarge\n")
+    (res,) = derive(text)
+    assert res.nvidia is nvidia

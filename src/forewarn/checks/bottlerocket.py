@@ -217,13 +217,15 @@ def soft_not_softer(res, ctx, rule):
                 continue  # 0% disables the threshold in the kubelet
             if sp > hp:
                 continue
+            equal = sp == hp
         elif sp is None and hp is None:
             sq, hq = parse_quantity(soft_value), parse_quantity(hard_value)
             if sq is None or hq is None or sq > hq:
                 continue
+            equal = sq == hq  # the same amount in other units: `1Gi` equals `1024Mi`
         else:
             continue  # % vs bytes: cannot compare without the node's size
-        same = "equals" if soft_value == hard_value or (sp is not None and sp == hp) else "is below"
+        same = "equals" if equal else "is below"
         message = (
             f"eviction-soft {_quote(signal)} = {_quote(soft_value)} {same} eviction-hard {_quote(signal)} = "
             f"{_quote(hard_value)}: evictions start when {signal} falls below the threshold, so the hard "

@@ -23,6 +23,8 @@ from .bottlerocket import BottlerocketSettings
 NODE_GROUP_LISTS = ("nodeGroups", "managedNodeGroups")
 # eksctl picks the NVIDIA Bottlerocket variant for GPU instance types (P and G families; g5g is Arm + NVIDIA).
 _NVIDIA_INSTANCE = re.compile(r"^(p[0-9]|g[0-9])", re.I)
+# `ami:` values that leave the image to eksctl's resolver (pkg/ami); anything else is an image id it uses as is
+_RESOLVER_KEYWORDS = ("auto", "auto-ssm")
 
 
 @dataclass
@@ -158,6 +160,12 @@ def _admin_container(group: YMap, br: YMap | None, data: dict, index: YamlIndex,
 
 
 def _nvidia(group: YMap) -> bool | None:
+    """True when eksctl will pick the `-nvidia` variant: it resolves the AMI itself (no `ami:`, or `auto` /
+    `auto-ssm`) and every instance type is a GPU type. A pinned `ami:` could be any variant: None (unknown,
+    which BR014 counts as not NVIDIA)."""
+    ami = group.get("ami")
+    if ami is not None and not (isinstance(ami, str) and ami.strip() in _RESOLVER_KEYWORDS + ("",)):
+        return None
     types = []
     if isinstance(group.get("instanceType"), str):
         types.append(group["instanceType"])

@@ -2,7 +2,9 @@
 
 tomlkit checks the syntax and gives the values (and is what a fixer would edit), but reports no positions;
 `index_keys` is a small scanner that records where every table header and key stands, and whether each
-part of a dotted key was quoted (an unquoted `memory.available` is a nested table, rule BR011).
+part of a dotted key was quoted (an unquoted `memory.available` is a nested table, rule BR011). The same
+scanner follows TOML's rules on defining a table or key twice, so a redefinition tomlkit only notices at the
+next header (or the end of the file) is reported at the second definition (`find_redefinition`).
 """
 from __future__ import annotations
 
@@ -30,6 +32,11 @@ class KeyInfo:
 class TomlIndex:
     keys: dict[tuple, KeyInfo] = field(default_factory=dict)
     tables: dict[tuple, Position] = field(default_factory=dict)  # [header] positions
+    # A table that is only an intermediate part of a longer header (`credential-provider` in
+    # `[settings.kubernetes.credential-provider.ecr-credential-provider]`, an implicit table) -> the path of
+    # the first header that spells it. A reference, not a position: the position is read from `tables` at
+    # lookup time, so a caller that moves the recorded positions moves these too.
+    spelled: dict[tuple, tuple] = field(default_factory=dict)
 
     def key(self, path: tuple) -> Position | None:
         info = self.keys.get(tuple(path))
@@ -38,13 +45,19 @@ class TomlIndex:
     def table(self, path: tuple) -> Position | None:
         return self.tables.get(tuple(path))
 
+    def implicit(self, path: tuple) -> Position | None:
+        """The first header that spells `path` as one of its intermediate parts (an implicit table)."""
+        ref = self.spelled.get(tuple(path))
+        return self.tables.get(ref) if ref is not None else None
+
     def at(self, path: tuple, fallback: Position | None = None) -> Position:
-        """The key, else its table header, else the nearest enclosing table that is written down."""
+        """The key, else its table header, else the first header or dotted key that spells the path (an
+        implicit table), else the nearest enclosing table written down (or spelled) the same way."""
         path = tuple(path)
-        found = self.key(path) or self.table(path)
+        found = self.key(path) or self.table(path) or self.implicit(path)
         while found is None and path:
             path = path[:-1]
-            found = self.table(path) or self.key(path)
+            found = self.table(path) or self.key(path) or self.implicit(path)
         return found or fallback or Position(1, 1)
 
 
@@ -207,10 +220,56 @@ def parse_toml(text: str) -> tuple[dict, TomlIndex]:
     except TomlkitError as exc:
         message = str(exc)
         message = re.sub(r" at line \d+ col \d+$", "", message)
-        raise ParseError(f"TOML syntax error: {message}", Position(exc.line, exc.col + 1 if exc.col else 1)) from None
+        position = Position(exc.line, exc.col + 1 if exc.col else 1)
+        raise _located(message, position, text) from None
     except Exception as exc:  # tomlkit raises a few non-ParseError exceptions on odd input
-        raise ParseError(f"TOML error: {exc}", Position(1, 1)) from None
+        # (a key or table defined twice is one: KeyAlreadyPresent / "Redefinition of an existing table")
+        raise _located(str(exc), None, text) from None
     return data, index_keys(text)
+
+
+_REDEFINED = re.compile(r"already exists|Redefinition of an existing table")
+
+
+def _located(message: str, position: Position | None, text: str) -> ParseError:
+    """A tomlkit error as a ParseError. tomlkit notices a table or key defined twice only where it merges
+    the tables (the next header, the file end) or says no position at all: the scanner finds the second
+    definition itself, and the message keeps tomlkit's words and adds where the first one is."""
+    if _REDEFINED.search(message):
+        found = find_redefinition(text)
+        if found is not None:
+            return ParseError(f"TOML syntax error: {message} {found.explain()}", found.position)
+    if position is None:
+        return ParseError(f"TOML error: {message}", Position(1, 1))
+    return ParseError(f"TOML syntax error: {message}", position)
+
+
+@dataclass
+class Redefinition:
+    """The first place a TOML table or key is defined a second time (TOML 1.0: tables and keys are
+    defined once; a table defined by dotted keys or an inline table cannot be reopened by a header)."""
+
+    path: tuple
+    position: Position  # the second definition: its header's `[` or its key
+    first: Position  # the first definition
+    how: str  # the second definition: "header" ([table]), "key" (key = value), "dotted" (a dotted key's table)
+
+    def explain(self) -> str:
+        name = ".".join(str(p) for p in self.path if not isinstance(p, int))
+        what = {"header": f"[{name}] is defined again here", "key": f"{name} is set again here"}.get(
+            self.how, f"the table {name} is reopened here by a dotted key")
+        todo = "keep one of them" if self.how == "key" else "merge them into one table"
+        return f"({what}; the first definition is at line {self.first.line}: {todo})"
+
+
+def find_redefinition(text: str) -> Redefinition | None:
+    """The second definition of a table or key in `text`, or None (also for text that is not TOML)."""
+    scanner = _Scanner(text)
+    try:
+        scanner.run()
+    except (RecursionError, ValueError, IndexError):  # pragma: no cover - the scanner is lenient
+        return None
+    return scanner.redefinition
 
 
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
@@ -226,6 +285,14 @@ class _Scanner:
         self.line_start = 0
         self.index = TomlIndex()
         self.array_counts: dict[tuple, int] = {}
+        # TOML's define-once rule, over paths resolved through arrays of tables (an element's index is part
+        # of the path): path -> how it was defined ("header", "implicit" (spelled inside a longer header),
+        # "dotted" (a table made by a dotted key), "value" (a key = value, inline tables included), "aot")
+        self.defined: dict[tuple, str] = {}
+        self.first: dict[tuple, Position] = {}
+        self.aot: dict[tuple, int] = {}
+        self.section: tuple = ()
+        self.redefinition: Redefinition | None = None
 
     def pos(self, i: int) -> Position:
         return Position(self.line, i - self.line_start + 1)
@@ -316,7 +383,7 @@ class _Scanner:
             n += 1
         return n % 2 == 1
 
-    def skip_value(self, prefix: tuple):
+    def skip_value(self, prefix: tuple, track: tuple | None = None):
         self.skip_ws()
         ch = self.peek()
         if ch in "\"'":
@@ -347,12 +414,14 @@ class _Scanner:
                 if self.peek() == ",":
                     self.advance()
                     continue
-                self.key_value(prefix)
+                self.key_value(prefix, track)
         else:
             while self.i < len(self.s) and self.s[self.i] not in ",]}\n#":
                 self.advance()
 
-    def key_value(self, table: tuple):
+    def key_value(self, table: tuple, track: tuple | None = None):
+        """One `key = value`; `track` is the table's resolved path for the define-once rule (None inside
+        arrays, whose inline tables are separate tables)."""
         parts, quoted, start, end = self.read_key()
         if not parts:
             self.skip_line()
@@ -362,10 +431,81 @@ class _Scanner:
         # each dotted prefix implicitly defines a table; remember where it was first written
         for k in range(1, len(parts)):
             self.index.tables.setdefault(table + tuple(parts[:k]), self.pos(start))
+        full = None
+        if track is not None:
+            full = track + tuple(parts)
+            self._define_key(track, parts, self.pos(start))
         self.skip_ws()
         if self.peek() == "=":
             self.advance()
-            self.skip_value(path)
+            self.skip_value(path, full)
+
+    # ------------------------------------------------------------------ define-once (find_redefinition)
+    def _conflict(self, path: tuple, pos: Position, how: str) -> None:
+        if self.redefinition is None:
+            self.redefinition = Redefinition(path, pos, self.first.get(path, pos), how)
+
+    def _mark(self, path: tuple, kind: str, pos: Position) -> None:
+        self.defined[path] = kind
+        self.first.setdefault(path, pos)
+
+    def _resolve(self, parts) -> tuple:
+        """A header's path with the current element index after every array of tables it passes."""
+        out: tuple = ()
+        for part in parts:
+            out += (part,)
+            n = self.aot.get(out)
+            if n:
+                out += (n - 1,)
+        return out
+
+    def _define_key(self, table: tuple, parts: list, pos: Position) -> None:
+        for k in range(1, len(parts)):
+            prefix = table + tuple(parts[:k])
+            kind = self.defined.get(prefix)
+            if kind in ("value", "header", "aot"):
+                return self._conflict(prefix, pos, "dotted")  # a value or a [table] reopened by a dotted key
+            if kind in (None, "implicit"):
+                self._mark(prefix, "dotted", pos)
+        full = table + tuple(parts)
+        if full in self.defined:
+            return self._conflict(full, pos, "key")
+        self._mark(full, "value", pos)
+
+    def _define_header(self, parts: list, double: bool, pos: Position) -> tuple:
+        """Record a `[table]` / `[[array]]` header; returns the section's resolved path."""
+        if not parts:
+            return ()
+        parent = self._resolve(parts[:-1])
+        walked: tuple = ()
+        for part in parts[:-1]:  # the tables the header passes through
+            walked += (part,)
+            if self.defined.get(walked) == "value":
+                self._conflict(walked, pos, "header")
+            elif walked not in self.defined:
+                self._mark(walked, "implicit", pos)
+            if self.aot.get(walked):
+                walked += (self.aot[walked] - 1,)
+        path = parent + (parts[-1],)
+        kind = self.defined.get(path)
+        if double:
+            if kind not in (None, "aot"):
+                self._conflict(path, pos, "header")
+            self.aot[path] = self.aot.get(path, 0) + 1
+            self._mark(path, "aot", pos)
+            element = path + (self.aot[path] - 1,)
+            self._mark(element, "header", pos)
+            return element
+        if kind == "aot":  # [a] after [[a]] names the last element, already a table
+            element = path + (self.aot[path] - 1,)
+            self._conflict(element, pos, "header")
+            return element
+        if kind not in (None, "implicit"):
+            self._conflict(path, pos, "header")
+        elif kind == "implicit":
+            self.first[path] = pos  # the table is defined here, not where a longer header spelled it
+        self._mark(path, "header", pos)
+        return path
 
     def run(self) -> TomlIndex:
         table: tuple = ()
@@ -381,6 +521,7 @@ class _Scanner:
                 parts, _, _, _ = self.read_key()
                 self.skip_line()
                 key = tuple(parts)
+                self.section = self._define_header(parts, double, self.pos(start))
                 if double:
                     n = self.array_counts.get(key, 0)
                     self.array_counts[key] = n + 1
@@ -389,9 +530,11 @@ class _Scanner:
                 else:
                     table = key
                 self.index.tables.setdefault(table, self.pos(start))
+                for k in range(1, len(key)):  # the implicit tables this header spells
+                    self.index.spelled.setdefault(key[:k], key)
                 continue
             before = self.i
-            self.key_value(table)
+            self.key_value(table, self.section)
             self.skip_ws()
             if self.peek() == "#":
                 self.skip_line()
