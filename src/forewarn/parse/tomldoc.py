@@ -225,8 +225,35 @@ def parse_toml(text: str) -> tuple[dict, TomlIndex]:
     except Exception as exc:  # tomlkit raises a few non-ParseError exceptions on odd input
         # (a key or table defined twice is one: KeyAlreadyPresent / "Redefinition of an existing table")
         raise _located(str(exc), None, text) from None
+    _strict_toml_1_0(text)
     return data, index_keys(text)
 
+
+_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+
+
+def _strict_toml_1_0(text: str) -> None:
+    """tomlkit also reads TOML 1.1 (a trailing comma or a line break in an inline table); Bottlerocket's
+    parser (the `toml` crate) and the standard library's `tomllib` read TOML 1.0 only, so such user data
+    never boots a node: E001 at tomllib's position. Skipped where tomllib is missing (Python 3.10)."""
+    try:
+        import tomllib
+    except ImportError:  # pragma: no cover - Python 3.10
+        return
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        m = _AT.search(message)
+        position = Position(int(m.group(1)), int(m.group(2))) if m else Position(1, 1)
+        message = _AT.sub("", message)
+        lines = text.splitlines()
+        line = lines[position.line - 1] if 0 < position.line <= len(lines) else ""
+        hint = ""
+        if "{" in line or (position.line > 1 and "{" in lines[position.line - 2]):
+            hint = ": an inline table must stay on one line, with no comma after its last pair"
+        raise ParseError(f"TOML syntax error: {message} (TOML 1.0, as Bottlerocket reads it){hint}",
+                         position) from None
 
 _REDEFINED = re.compile(r"already exists|Redefinition of an existing table")
 
