@@ -964,16 +964,34 @@ def _lt_device(module, body: Body, tf_file: TfFile, ev: Evaluator, pos: Position
         name_file = element.file_of("device_name") if "device_name" in element else element.file
     device = Device(name if name is not None else UNKNOWN, name_file, name_pos or pos)
     ebs = body.block("ebs")
-    if ebs is not None:
-        device.size, _ = value(ebs.body, "volume_size")
-        device.encrypted, device.encrypted_pos = value(ebs.body, "encrypted")
-        device.kms_key_id, kms_pos = value(ebs.body, "kms_key_id")
-        device.snapshot_id, _ = value(ebs.body, "snapshot_id")
-        if device.encrypted_pos is None and kms_pos is not None:
-            device.encrypted_pos = kms_pos
-    elif any(b.type == "dynamic" for b in body.blocks):
-        device.size = device.encrypted = device.kms_key_id = UNKNOWN
+    pushed = False
+    if ebs is None:
+        # `dynamic "ebs" { for_each = [one element] ... }` (terraform-aws-eks's own shape): its content, with
+        # the iterator bound, is the one ebs block; any other collection is unknown
+        dyn = next((b for b in body.blocks if b.type == "dynamic" and b.labels and b.labels[0] == "ebs"), None)
+        content = dyn.body.block("content") if dyn is not None else None
+        coll = ev.eval(dyn.body.attr("for_each").value) if dyn is not None and dyn.body.attr("for_each") else None
+        items = list(coll.values()) if isinstance(coll, dict) else coll
+        if content is not None and isinstance(items, list) and len(items) <= 1:
+            if items:
+                ev.scopes.append({"ebs": {"key": 0, "value": items[0]}})
+                pushed, ebs = True, content
+        elif dyn is not None or any(b.type == "dynamic" for b in body.blocks):
+            device.size = device.encrypted = device.kms_key_id = UNKNOWN
+            return device
+    try:
+        if ebs is not None:
+            device.size, _ = value(ebs.body, "volume_size")
+            device.encrypted, device.encrypted_pos = value(ebs.body, "encrypted")
+            device.kms_key_id, kms_pos = value(ebs.body, "kms_key_id")
+            device.snapshot_id, _ = value(ebs.body, "snapshot_id")
+            if device.encrypted_pos is None and kms_pos is not None:
+                device.encrypted_pos = kms_pos
+    finally:
+        if pushed:
+            ev.scopes.pop()
     return device
+
 
 
 def _dynamic_devices(module, dyn: Block, tf_file: TfFile, inst: Instance) -> list[Device]:
