@@ -78,3 +78,14 @@ def test_syntax_error_position():
     with pytest.raises(ParseError) as err:
         load_stream("a: [1, 2\nb: 3\n")
     assert err.value.position.line == 2
+
+
+def test_yaml_only_line_breaks_do_not_shift_positions():
+    """libyaml (YAML 1.1) breaks lines at NEL, U+2028 and U+2029 inside scalars; editors, git and SARIF
+    count LF/CR only. Positions after such a character must be the editor's."""
+    text = ('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations: {d: "x\u2028y\u2029z\x85w"}\n'
+            'data:\n  key: value\n')
+    [doc] = load_stream(text)
+    assert doc.data["data"].at("key") == Position(7, 3)
+    from forewarn.findings import source_lines
+    assert source_lines(text)[6] == "  key: value"

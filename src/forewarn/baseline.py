@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
+from .findings import source_lines
 
 BASELINE_NAME = ".forewarn-baseline.json"
 # 2: fingerprints include the offending value (version 1 hashed only the rule's snippet, which names the
@@ -55,7 +56,7 @@ def _lines(text: str) -> list[str]:
     if memo is None or memo[0] is not text:
         if len(_LINES) > 512:
             _LINES.clear()
-        memo = _LINES[id(text)] = (text, text.splitlines())
+        memo = _LINES[id(text)] = (text, source_lines(text))
     return memo[1]
 
 

@@ -1,6 +1,8 @@
 """The one value every part of forewarn passes around: a finding at an exact position."""
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import NamedTuple
@@ -68,3 +70,15 @@ class Finding:
         if self.suppressed is not None:
             data["suppressed"] = self.suppressed
         return data
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def source_lines(text: str) -> list[str]:
+    """The lines of a file as editors, git and SARIF viewers number them: split at LF, CRLF and CR only
+    (str.splitlines also splits at U+2028, NEL, form feed..., which would shift every later line)."""
+    lines = _LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .discover import Candidate, is_helm_template_source
-from .findings import Position
+from .findings import Position, source_lines
 from .model.base import Resource
 from .parse.yamldoc import ParseError
 
@@ -171,7 +171,7 @@ def load(candidates: list[Candidate], max_bytes: int = DEFAULT_MAX_BYTES) -> Sca
 
 def _terraform_template_at(text: str, line: int) -> bool:
     """The YAML error is at (or just after) a Terraform template placeholder or directive."""
-    lines = text.splitlines()
+    lines = source_lines(text)
     near = lines[max(0, line - 2): line]
     return any("${" in s or "%{" in s for s in near)
 

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .findings import Finding
+from .findings import Finding, source_lines
 
 ANNOTATION = "forewarn.io/ignore"
 _COMMENT_DIRECTIVE = re.compile(r"(?:^|(?<=\s))(?P<lead>#|//)\s*forewarn\s*:\s*(?P<kind>ignore-file|ignore)\b(?P<rest>.*)$")
@@ -174,7 +174,7 @@ def comment_directives(path: str, text: str) -> list[Directive]:
     if "forewarn" not in text:
         return []
     hcl = path.lower().endswith(HCL_SUFFIXES)
-    lines = text.splitlines()
+    lines = source_lines(text)
     out: list[Directive] = []
     for number, line in enumerate(lines, start=1):
         if "forewarn" not in line:
@@ -231,13 +231,13 @@ def annotation_directives(objects) -> list[Directive]:
             template = obj.pod_template() if hasattr(obj, "pod_template") else None
             if template and template is not obj.data:
                 holders.append(as_map(dig(template, "metadata", "annotations")))
-            for annotations in holders:
-                if ANNOTATION not in annotations:
+            for holder in holders:
+                if ANNOTATION not in holder:
                     continue
-                value = annotations.get(ANNOTATION)
+                value = holder.get(ANNOTATION)
                 where = None
-                if isinstance(annotations, YMap):
-                    where = annotations.val_pos.get(ANNOTATION) or annotations.at(ANNOTATION)
+                if isinstance(holder, YMap):
+                    where = holder.val_pos.get(ANNOTATION) or holder.at(ANNOTATION)
                 line, column = (where.line, where.column) if where else (begin, 1)
                 out.extend(_annotation_entries(obj, path, line, column, value, span))
     return out

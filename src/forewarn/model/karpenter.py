@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from ..findings import Position
+from ..findings import Position, source_lines
 from ..parse.tomldoc import UNKNOWN, TomlIndex, parse_toml, render_template
 from ..parse.yamldoc import ParseError, YMap
 from .bottlerocket import BottlerocketSettings, OverlayValue
@@ -222,7 +222,7 @@ def user_data_embedding(obj: K8sObject, value: str, source: str | None) -> Embed
     key_pos = spec.at("userData") if isinstance(spec, YMap) else obj.data.pos
     val_pos = spec.val_pos.get("userData", key_pos) if isinstance(spec, YMap) else key_pos
     to_key = Embedding(key_pos.line - 1, key_pos.column - 1, False)
-    lines = source.splitlines() if source is not None else None
+    lines = source_lines(source) if source is not None else None
     if lines is not None and 0 < val_pos.line <= len(lines):
         line = lines[val_pos.line - 1]
         indicator = line[val_pos.column - 1 : val_pos.column] if val_pos.column - 1 < len(line) else ""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..findings import Position
+from ..findings import Position, source_lines
 from .yamldoc import ParseError
 
 UNKNOWN = "__forewarn_unknown__"  # stands for a value forewarn cannot know (never judged)
@@ -247,7 +247,7 @@ def _strict_toml_1_0(text: str) -> None:
         m = _AT.search(message)
         position = Position(int(m.group(1)), int(m.group(2))) if m else Position(1, 1)
         message = _AT.sub("", message)
-        lines = text.splitlines()
+        lines = source_lines(text)
         line = lines[position.line - 1] if 0 < position.line <= len(lines) else ""
         hint = ""
         if "{" in line or (position.line > 1 and "{" in lines[position.line - 2]):

@@ -251,11 +251,16 @@ def load_stream(text: str) -> list[YamlDocument]:
     libyaml produces the events (C speed); `_compose` builds YMap/YList from them directly, which is
     faster than PyYAML's own composer + constructor and keeps positions, duplicate keys and alias sizes.
     """
+    # YAML 1.1 (libyaml) also breaks lines at NEL, LINE and PARAGRAPH SEPARATOR; editors, git and SARIF
+    # viewers count only LF / CR: positions are translated back when the text holds one
+    relines = _Relines(text) if _EXTRA_BREAKS.search(text) else None
     try:
         built = _compose(yaml.parse(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
+        if relines is not None:
+            pos = relines(pos)
         problem = exc.problem or "invalid YAML"
         context = f" {exc.context}" if exc.context else ""
         raise ParseError(f"YAML syntax error: {problem}{context}", pos) from None
@@ -269,6 +274,9 @@ def load_stream(text: str) -> list[YamlDocument]:
     for i, (data, start) in enumerate(built):
         if data is None:
             continue
+        if relines is not None:
+            data = remap(data, relines)
+            start = relines(Position(start, 1)).line
         source = None
         if sources:
             offset = line_starts[min(start - 1, len(line_starts) - 1)]
@@ -276,6 +284,27 @@ def load_stream(text: str) -> list[YamlDocument]:
             source = before[-1] if before else None
         docs.append(YamlDocument(i, data, start, source))
     return docs
+
+
+_EXTRA_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
+class _Relines:
+    """libyaml (line, column) -> the (line, column) an editor shows, for texts with YAML-only line breaks."""
+
+    def __init__(self, text: str):
+        import bisect
+
+        self._bisect = bisect.bisect_right
+        self.yaml_starts = [0] + [m.end() for m in re.finditer("\r\n|[\r\n\x85\u2028\u2029]", text)]
+        self.real_starts = [0] + [m.end() for m in re.finditer("\r\n|[\r\n]", text)]
+
+    def __call__(self, pos: Position) -> Position:
+        if not 0 < pos.line <= len(self.yaml_starts):
+            return pos
+        index = self.yaml_starts[pos.line - 1] + pos.column - 1
+        line = self._bisect(self.real_starts, index)
+        return Position(line, index - self.real_starts[line - 1] + 1)
 
 
 def _line_starts(text: str) -> list[int]:

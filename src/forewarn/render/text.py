@@ -4,6 +4,8 @@ from __future__ import annotations
 import io
 from collections import Counter
 
+from ..findings import source_lines
+
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
@@ -91,7 +93,7 @@ def _text_of(result, path: str):
 def _frame(text: str | None, line: int, column: int, context: int = 2) -> str:
     if not text:
         return ""
-    lines = text.splitlines()
+    lines = source_lines(text)
     if not 1 <= line <= len(lines):
         return ""
     lo, hi = max(1, line - context), min(len(lines), line + context)
