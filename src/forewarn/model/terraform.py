@@ -52,7 +52,7 @@ from ..parse.hcldoc import (
     known_str,
     parse_hcl,
 )
-from ..parse.tomldoc import parse_toml, render_template
+from ..parse.tomldoc import UNKNOWN as TOML_UNKNOWN, parse_toml, render_template
 from ..parse.yamldoc import ParseError
 from .base import Resource
 from .bottlerocket import BottlerocketSettings
@@ -715,8 +715,20 @@ def looks_like_settings(text: str, strict: bool) -> bool:
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
+        if stripped.startswith(f'"{TOML_UNKNOWN}') or stripped.startswith(TOML_UNKNOWN):
+            # lines a `${local.x}` inserts that are not known here: the rest of the text decides
+            return bool(_LOOSE_SETTINGS.search(text))
         return bool(_STRICT_FIRST.match(stripped))
     return False
+
+
+def composed_document(value, file: str, pos: Position):
+    """User data Terraform composes from known pieces (`join("\n", [local.a, local.b])`, `"${local.a}${local.b}"`)
+    is a plain string, not a text with lines of its own: judged as one document pinned to the attribute."""
+    if isinstance(value, str) and not isinstance(value, Doc) and looks_like_settings(value, strict=True):
+        # unknown pieces (`${aws_eks_cluster.x.endpoint}`) stay the unknown marker: never judged
+        return Doc.make(value, file, "composed", pos, pin=pos)
+    return value
 
 
 def user_data_evidence(value, where: str) -> Evidence | None:
@@ -763,7 +775,8 @@ def _analyse(module: TerraformModule) -> Analysis:
         for inst in instances:
             storage = Storage(f"aws_launch_template.{name}{inst.suffix}", tf_file.display, block.pos)
             storage.devices = _lt_devices(module, block, tf_file, inst)
-            user_data, _ = module.attr_value(block.body, "user_data", tf_file, inst)
+            user_data, ud_pos = module.attr_value(block.body, "user_data", tf_file, inst)
+            user_data = composed_document(user_data, tf_file.display, ud_pos)
             if user_data is not None:
                 storage.user_data.append(user_data)
                 ev = user_data_evidence(user_data, "")
@@ -1136,7 +1149,8 @@ def _analyse_entry(module, entry: Entry, out: Analysis, docs, linked_template):
         storage.evidence.append(ev)
     if isinstance(release, SsmParameter):
         out.pins.append(ReleasePin(entry.address, "ami_release_version", release_file, release_pos, release, None))
-    extra, _, _ = entry.get("bootstrap_extra_args")
+    extra, extra_file, extra_pos = entry.get("bootstrap_extra_args")
+    extra = composed_document(extra, extra_file, extra_pos)
     if isinstance(extra, str) and looks_like_settings(extra, strict=True):
         storage.evidence.append(Evidence("bootstrap_extra_args is a Bottlerocket settings document", None, 3))
 
@@ -1282,6 +1296,8 @@ def settings_resource(doc: Doc, role: str, nvidia: bool | None, kubernetes_node:
     try:
         data, index = parse_toml(rendered.text)
     except ParseError as exc:
+        if doc.origin == "composed" and TOML_UNKNOWN in rendered.text:
+            return None, None  # an unknown piece may be what completes the syntax: never an error on a guess
         where = pin or Position(exc.position.line + line_offset, exc.position.column + column_offset)
         return None, (path, where, f"{exc.message} (in {role})")
     res = EmbeddedSettings(

@@ -1125,9 +1125,9 @@ def _join(sep=None, *lists):
             return None
         for item in lst:
             text = to_text(item)
-            if text is None or MARK in text:
+            if text is None:
                 return None
-            items.append(text)
+            items.append(text)  # a partly unknown item keeps its marker, as interpolation does
     return sep.join(items)
 
 
