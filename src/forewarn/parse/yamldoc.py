@@ -189,6 +189,11 @@ def _compose(events) -> list[tuple[object, int]]:
             total += size  # a consumer walking the data pays for the expansion again
             if total > MAX_NODES:
                 raise _too_many(_pos(event))
+            if isinstance(value, (YMap, YList)):
+                # a shared subtree (`spec: *pod`) belongs to the object that uses it: findings about it
+                # point at the alias, not into the object where the anchor was written
+                at = _pos(event)
+                value = remap(value, lambda _p, at=at: at)
         elif cls is yaml.DocumentStartEvent:
             doc_line = event.start_mark.line + 1
             anchors = {}
