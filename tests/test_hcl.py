@@ -177,3 +177,11 @@ def test_traversal_shape():
     node = parse_expression("aws_launch_template.nodes[0].latest_version")
     assert isinstance(node, Traversal) and node.root == "aws_launch_template"
     assert [k for k, _ in node.steps] == ["attr", "index", "attr"]
+
+
+def test_unicode_identifiers_are_valid_hcl():
+    """HCL identifiers are Unicode ID_Start ID_Continue* (plus '-'); an umlaut in a local is no E001."""
+    from forewarn.parse.hcldoc import parse_hcl
+
+    body = parse_hcl('locals {\n  abteilungs_kürzel = "PLT"\n  größe-gib = 200\n}\n')
+    assert list(body.blocks[0].body.attributes) == ["abteilungs_kürzel", "größe-gib"]

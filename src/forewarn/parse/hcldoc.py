@@ -11,6 +11,7 @@ evaluator never raises on odd expressions: checks that depend on an unknown valu
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -229,8 +230,14 @@ def _parse_tree(text: str):
             from hcl2.postlexer import PostLexer
             from lark import Lark
 
-            _PARSER = Lark.open("hcl2.lark", parser="lalr", rel_to=hcl2_parser.__file__, postlex=PostLexer(),
-                                propagate_positions=False, cache=True)
+            grammar_path = os.path.join(os.path.dirname(hcl2_parser.__file__), "hcl2.lark")
+            with open(grammar_path, encoding="utf-8") as fh:
+                grammar = fh.read()
+            # HCL identifiers are Unicode (ID_Start ID_Continue* and '-'); python-hcl2's NAME is ASCII-only,
+            # so `locals { abteilungs_kürzel = ... }` would be a false E001
+            grammar = grammar.replace("NAME : /[a-zA-Z_][a-zA-Z0-9_-]*/", r"NAME : /(?!\d)\w[\w-]*/")
+            _PARSER = Lark(grammar, parser="lalr", postlex=PostLexer(), propagate_positions=False, cache=True,
+                           import_paths=[os.path.dirname(grammar_path)])
         except Exception:  # noqa: BLE001 - another hcl2 layout: use its own entry point
             import hcl2
 
