@@ -1361,6 +1361,8 @@ _KUSTOMIZATION = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 def source_directories(view: AppView, ctx) -> list[tuple[dict, Path]]:
     """(source, directory of the scan) for the app's `path` sources that name a directory of this repo."""
+    if not any(isinstance(s.get("path"), str) and not s.get("chart") for s in view.sources):
+        return []  # no path source: the file index (a realpath per scanned file) is not needed
     index = file_index(ctx)
     app_file = _resolve(view.obj.path)
     bases: list[Path] = []
@@ -1583,8 +1585,8 @@ def analyses(obj: K8sObject, ctx) -> list[AppAnalysis]:
 
 def _generator_repo(obj: K8sObject, ctx) -> Path | None:
     """The repository git generators read: the one holding the ApplicationSet, else the scan root."""
-    if not is_argocd(obj, "ApplicationSet"):
-        return None
+    if not is_argocd(obj, "ApplicationSet") or "git" not in repr(obj.spec.get("generators")):
+        return None  # only git generators read the repository
     real = _resolve(obj.path)
     repo = _repo_root(real.parent) if real is not None else None
     roots = file_index(ctx).roots
