@@ -70,3 +70,25 @@ def test_string_arguments_are_inserted_verbatim_like_terraform():
     data, _ = parse_toml(rendered(text, admin="true", n="1").text)
     assert data["settings"]["host-containers"]["admin"]["enabled"] is True
     assert data["settings"]["kubernetes"]["container-log-max-files"] == 1
+
+
+def test_a_multiline_argument_alone_on_its_line_is_inserted_and_mapped_back():
+    from forewarn.parse.tomldoc import parse_rendered
+
+    text = '[settings.kubernetes]\n"pod-pids-limit" = 4096\n${extra}\n[settings.kernel]\nlockdown = "integrity"\n'
+    extra = '[settings.kubernetes.eviction-hard]\n"memory.available" = "5%"\n'
+    out = render_template(text, {"extra": extra})
+    data, index = parse_rendered(out)
+    assert data["settings"]["kubernetes"]["eviction-hard"] == {"memory.available": "5%"}
+    assert index.table(("settings", "kubernetes", "eviction-hard")).line == 3  # the placeholder's line
+    assert index.key(("settings", "kubernetes", "eviction-hard", "memory.available")).line == 3
+    assert index.table(("settings", "kernel")).line == 4  # lines after it keep their template numbers
+    assert index.key(("settings", "kernel", "lockdown")).line == 5
+
+
+def test_a_multiline_argument_that_breaks_the_document_is_unknown_not_an_error():
+    from forewarn.parse.tomldoc import parse_rendered
+
+    text = "[settings.kubernetes]\n${script}\n"
+    data, _ = parse_rendered(render_template(text, {"script": "#!/bin/bash\necho hi && reboot\n"}))
+    assert any(is_unknown(k) for k in data["settings"]["kubernetes"])

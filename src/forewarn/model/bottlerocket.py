@@ -41,7 +41,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..findings import Position
-from ..parse.tomldoc import TomlIndex, is_unknown, parse_toml, render_template
+from ..parse.tomldoc import TomlIndex, is_unknown, parse_rendered, render_template
 from .base import Resource
 
 KUBERNETES = ("settings", "kubernetes")
@@ -199,7 +199,7 @@ def _leaves(mapping: dict, prefix: tuple = ()):
 def from_toml_file(path: str, text: str, variables: dict | None = None) -> BottlerocketSettings:
     """A standalone .toml / .tpl file; `${...}` placeholders become UNKNOWN unless `variables` give them."""
     rendered = render_template(text, variables)
-    data, index = parse_toml(rendered.text)
+    data, index = parse_rendered(rendered)
     res = BottlerocketSettings(
         path=path, format="bottlerocket", address=f"BottlerocketSettings@{path}", kind="BottlerocketSettings",
         data=data, index=index, unknown_placeholders=rendered.unknown,

@@ -52,7 +52,7 @@ from ..parse.hcldoc import (
     known_str,
     parse_hcl,
 )
-from ..parse.tomldoc import UNKNOWN as TOML_UNKNOWN, parse_toml, render_template
+from ..parse.tomldoc import UNKNOWN as TOML_UNKNOWN, parse_rendered, render_template
 from ..parse.yamldoc import ParseError
 from .base import Resource
 from .bottlerocket import BottlerocketSettings
@@ -1294,7 +1294,7 @@ def settings_resource(doc: Doc, role: str, nvidia: bool | None, kubernetes_node:
         line_offset, column_offset, pin = doc.line_offset, doc.column_offset, doc.pin
         note = f"embedded in {role}"
     try:
-        data, index = parse_toml(rendered.text)
+        data, index = parse_rendered(rendered)
     except ParseError as exc:
         if doc.origin == "composed" and TOML_UNKNOWN in rendered.text:
             return None, None  # an unknown piece may be what completes the syntax: never an error on a guess

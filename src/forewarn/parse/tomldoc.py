@@ -71,6 +71,11 @@ class Rendered:
     text: str
     unknown: list[str] = field(default_factory=list)  # placeholder expressions left unknown
     directives: int = 0  # %{ } directives removed without evaluation
+    # Lines a multi-line value inserted: template line -> (lines inserted, the placeholder's column). Every
+    # other line keeps its place; `parse_rendered` maps positions back to the template's lines.
+    inserted: dict[int, tuple[int, int]] = field(default_factory=dict)
+    source: str = ""  # the template text and variables, to render again without insertions
+    variables: dict = field(default_factory=dict)
 
 
 def _toml_literal(value) -> str:
@@ -100,14 +105,16 @@ def _inside_string(line_prefix: str) -> bool:
     return quote is not None
 
 
-def render_template(text: str, variables: dict | None = None) -> Rendered:
+def render_template(text: str, variables: dict | None = None, multiline: bool = True) -> Rendered:
     """Substitute Terraform `${...}` placeholders (and drop `%{...}` directives) keeping every line in place.
 
     Known variables (from a `templatefile()` call) are substituted with their values; anything else becomes
-    the UNKNOWN marker, so checks can skip it instead of guessing.
+    the UNKNOWN marker, so checks can skip it instead of guessing. A known multi-line value standing alone
+    on its line (a TOML fragment passed as an argument) is inserted when `multiline`; `out.inserted` then
+    says which lines it took, and `parse_rendered` maps positions back to the template.
     """
     variables = variables or {}
-    out = Rendered(text)
+    out = Rendered(text, source=text, variables=dict(variables))
     if "${" not in text and "%{" not in text:
         return out
     if "%{" in text:
@@ -132,6 +139,10 @@ def render_template(text: str, variables: dict | None = None) -> Rendered:
         if alone and not in_string:
             if known and isinstance(value, str) and "\n" not in value:
                 rep = value
+            elif known and isinstance(value, str) and multiline and not expr.count("\n"):
+                rep = value.rstrip("\n")  # a fragment of TOML lines: inserted, positions mapped back
+                line = text.count("\n", 0, start) + 1
+                out.inserted[line] = (rep.count("\n") + 1, start - line_start + 1)
             else:  # unknown, or several lines whose positions would have no place in the template
                 # a key that is itself UNKNOWN tells checks that this table may hold anything
                 out.unknown.append(expr.strip())
@@ -207,6 +218,48 @@ def resolve_directives(text: str, value_of, unknown: list) -> str:
         return text  # unbalanced: the tags are dropped later, every branch kept
     unknown.extend(resolved.unknown)
     return resolved.text
+
+
+def parse_rendered(rendered: Rendered) -> tuple[dict, TomlIndex]:
+    """parse_toml of a rendered template, positions in the template's own lines: a line inserted by a
+    multi-line value points at its placeholder. If the inserted text breaks the document, it is rendered
+    again with those values unknown (never an error on a value that is merely unusual)."""
+    if not rendered.inserted:
+        return parse_toml(rendered.text)
+    moved = _line_mapper(rendered.inserted)
+    try:
+        data, index = parse_toml(rendered.text)
+    except ParseError:
+        plain = render_template(rendered.source, rendered.variables, multiline=False)
+        rendered.text, rendered.unknown, rendered.inserted = plain.text, plain.unknown, {}
+        return parse_toml(plain.text)
+    for path, info in index.keys.items():
+        info.position = moved(info.position)
+    for path, pos in list(index.tables.items()):
+        index.tables[path] = moved(pos)
+    return data, index
+
+
+def _line_mapper(inserted: dict[int, tuple[int, int]]):
+    """Rendered position -> template position, given template line -> (lines inserted, column)."""
+    spans = []  # (first rendered line, last rendered line, template line, column), in order
+    shift = 0
+    for line in sorted(inserted):
+        count, column = inserted[line]
+        spans.append((line + shift, line + shift + count - 1, line, column))
+        shift += count - 1
+
+    def moved(pos: Position) -> Position:
+        back = 0
+        for first, last, line, column in spans:
+            if pos.line < first:
+                break
+            if pos.line <= last:
+                return Position(line, column)
+            back += last - first
+        return Position(pos.line - back, pos.column)
+
+    return moved
 
 
 # --------------------------------------------------------------------------------------------- parsing
