@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ..findings import Position
 from ..parse.hcldoc import UNKNOWN, Doc, LDict, LList, is_known
-from ..parse.yamldoc import ParseError, YList, YMap, load_stream, remap
+from ..parse.yamldoc import ParseError, YamlDocument, YList, YMap, load_stream, remap
 from .kubernetes_load import objects_from_docs
 
 _HOSTS = {"kubectl_manifest": "yaml_body", "kubernetes_manifest": "manifest"}
@@ -65,7 +65,7 @@ def _objects(value, display: str, pos: Position, address: str):
         return _from_string(value, display, pos, address)
     if isinstance(value, LDict):  # kubernetes_manifest: an HCL object
         data = _to_yaml(value, value.pos)
-        return objects_from_docs(value.file or display, [_Doc(data)]), None
+        return objects_from_docs(value.file or display, [YamlDocument(0, data, data.pos.line, None)]), None
     return [], None
 
 
@@ -108,13 +108,6 @@ def _from_string(text: str, display: str, pos: Position, address: str):
     for d in docs:
         d.data = _pin(d.data, pos)
     return objects_from_docs(display, docs), None
-
-
-class _Doc:
-    """The little of a YamlDocument objects_from_docs reads."""
-
-    def __init__(self, data):
-        self.data, self.index, self.start_line, self.source = data, 0, data.pos.line if hasattr(data, "pos") else 1, None
 
 
 def _to_yaml(node, where: Position):

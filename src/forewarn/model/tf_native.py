@@ -17,7 +17,7 @@ import re
 
 from ..findings import Position
 from ..parse.hcldoc import UNKNOWN, LDict, LList, is_known
-from ..parse.yamldoc import YList, YMap
+from ..parse.yamldoc import YamlDocument, YList, YMap
 from .kubernetes_load import objects_from_docs
 
 _KINDS = {
@@ -68,7 +68,7 @@ def objects(module) -> list:
             data["apiVersion"], data["kind"] = api, kind
             data.key_pos.setdefault("apiVersion", block.pos)
             data.key_pos.setdefault("kind", block.pos)
-            out.extend(objects_from_docs(tf_file.display, [_Doc(data)]))
+            out.extend(objects_from_docs(tf_file.display, [YamlDocument(0, data, data.pos.line, None)]))
     return out
 
 
@@ -123,7 +123,3 @@ def _value(value, pos: Position, keep_keys: bool):
         return "${unknown}"
     return value
 
-
-class _Doc:
-    def __init__(self, data):
-        self.data, self.index, self.start_line, self.source = data, 0, data.pos.line, None
