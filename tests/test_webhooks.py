@@ -445,3 +445,71 @@ def test_k8s010_replicas_unset_points_at_name_and_hpa_counts():
 def test_k8s010_needs_the_service_and_matching_labels():
     text = BACKEND.replace("POLICY", "Fail").replace("selector: {app: opa}", "selector: {app: other}")
     assert scan_text("opa.yaml", text, select=["K8S010"]).findings == []
+
+
+TWO_WEBHOOK_BACKEND = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: dst, namespace: l}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: dst}}
+  template:
+    metadata: {labels: {app: dst}}
+    spec:
+      affinity:
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+          - {topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: dst}}}
+      containers:
+      - name: sp-validator
+        image: x
+        ports: [{name: sp-validator, containerPort: 8443}]
+        livenessProbe: {httpGet: {path: /ping, port: 9997}}
+        readinessProbe: {httpGet: {path: /ready, port: 9997}}
+        resources: {requests: {cpu: 100m, memory: 50Mi}, limits: {memory: 250Mi}}
+      - name: policy
+        image: y
+        ports: [{name: policy-https, containerPort: 9443}]
+        readinessProbe: {httpGet: {path: /ready, port: 9990}}
+        resources: {requests: {cpu: 100m, memory: 50Mi}, limits: {memory: 250Mi}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: sp-validator, namespace: l}
+spec: {selector: {app: dst}, ports: [{name: sp-validator, port: 443, targetPort: sp-validator}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: policy-validator, namespace: l}
+spec: {selector: {app: dst}, ports: [{name: policy-https, port: 443, targetPort: policy-https}]}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: sp}
+webhooks:
+- name: sp.example.io
+  failurePolicy: Fail
+  sideEffects: None
+  admissionReviewVersions: [v1]
+  clientConfig: {service: {name: sp-validator, namespace: l, path: /}}
+  rules: [{apiGroups: [linkerd.io], apiVersions: ["*"], operations: [CREATE, UPDATE], resources: [serviceprofiles]}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: policy}
+webhooks:
+- name: policy.example.io
+  failurePolicy: Fail
+  sideEffects: None
+  admissionReviewVersions: [v1]
+  clientConfig: {service: {name: policy-validator, namespace: l, path: /}}
+  rules: [{apiGroups: [policy.linkerd.io], apiVersions: ["*"], operations: [CREATE, UPDATE], resources: [servers]}]
+"""
+
+
+def test_k8s010_names_only_the_webhooks_the_container_serves():
+    found = [f for f in scan_text("two-webhooks.yaml", TWO_WEBHOOK_BACKEND).findings if f.code == "K8S010"]
+    liveness = [f for f in found if "livenessProbe" in f.message]
+    assert len(liveness) == 1 and "'policy.example.io'" in liveness[0].message
+    assert "'sp.example.io'" not in liveness[0].message

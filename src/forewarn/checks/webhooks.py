@@ -239,41 +239,41 @@ def backend_fragile(resource, ctx, rule):
     if not isinstance(resource, K8sObject) or resource.kind != "Deployment":
         return
     min_replicas = int(rule.params.get("min_replicas", 2))
-    fail_hooks, services, ports = [], [], set()
+    fail_hooks = []
+    served: dict[int, tuple[dict, list]] = {}  # container index -> (container, the hooks its port serves)
     for backend in backends_of(resource, ctx):
-        hooks = [h for h in backend.hooks if effective_failure_policy(h) == "Fail"]
-        if not hooks:
-            continue
-        services.append(backend.service)
-        for hook in hooks:
+        for hook in (h for h in backend.hooks if effective_failure_policy(h) == "Fail"):
             if hook.name not in [h.name for h in fail_hooks]:
                 fail_hooks.append(hook)
             svc = hook.service()
-            if svc:
-                ports.add(svc[2])
+            for index, container in serving_containers(resource, backend.service, {svc[2]} if svc else set()):
+                hooks = served.setdefault(index, (container, []))[1]
+                if hook.name not in [h.name for h in hooks]:
+                    hooks.append(hook)
     if not fail_hooks:
         return
-    names = _join(f"'{h.name}'" for h in fail_hooks[:3]) + (f" and {len(fail_hooks) - 3} more" if len(fail_hooks) > 3 else "")
-    label = "webhook" if len(fail_hooks) == 1 else "webhooks"
+    names, label = _hook_names(fail_hooks)
     yield from _replica_findings(resource, ctx, rule, min_replicas, names, label)
-    seen: set[int] = set()
     containers = resource.pod_spec().get("containers")
-    for service in services:
-        for index, container in serving_containers(resource, service, ports):
-            if index in seen:
-                continue
-            seen.add(index)
-            if container.get("livenessProbe"):
-                continue
-            cname = container.get("name") or f"containers[{index}]"
-            yield rule.finding(
-                resource,
-                containers.at(index) if hasattr(containers, "at") else resource.name_position(),
-                f"container '{cname}' serves the fail-closed {label} {names} (failurePolicy Fail) and has no "
-                f"livenessProbe: a hung backend is never restarted and every matching API write is refused "
-                f"meanwhile (incident 003). Add a livenessProbe on the webhook's health endpoint.",
-                snippet=f"{resource.name}:{cname}:livenessProbe",
-            )
+    for index in sorted(served):
+        container, hooks = served[index]
+        if container.get("livenessProbe"):
+            continue
+        names, label = _hook_names(hooks)
+        cname = container.get("name") or f"containers[{index}]"
+        yield rule.finding(
+            resource,
+            containers.at(index) if hasattr(containers, "at") else resource.name_position(),
+            f"container '{cname}' serves the fail-closed {label} {names} (failurePolicy Fail) and has no "
+            f"livenessProbe: a hung backend is never restarted and every matching API write is refused "
+            f"meanwhile (incident 003). Add a livenessProbe on the webhook's health endpoint.",
+            snippet=f"{resource.name}:{cname}:livenessProbe",
+        )
+
+
+def _hook_names(hooks) -> tuple[str, str]:
+    names = _join(f"'{h.name}'" for h in hooks[:3]) + (f" and {len(hooks) - 3} more" if len(hooks) > 3 else "")
+    return names, "webhook" if len(hooks) == 1 else "webhooks"
 
 
 def _replica_findings(resource, ctx, rule, min_replicas, names, label):
