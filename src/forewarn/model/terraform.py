@@ -41,6 +41,7 @@ from ..parse.hcldoc import (
     SsmParameter,
     TemplateRef,
     Call,
+    Conditional,
     Traversal,
     TupleExpr,
     iter_attributes,
@@ -722,6 +723,20 @@ def looks_like_settings(text: str, strict: bool) -> bool:
     return False
 
 
+def _conditional_branches(module, attr, tf_file, inst) -> list | None:
+    """Both values of a user_data conditional (through base64 wrappers), when its condition is unknown and
+    both branches are known; None otherwise."""
+    node = attr.value if attr is not None else None
+    while isinstance(node, Call) and node.name in ("base64encode", "base64gzip") and len(node.args) == 1:
+        node = node.args[0]
+    if not isinstance(node, Conditional):
+        return None
+    values = [module.evaluate(node.then, tf_file, inst), module.evaluate(node.other, tf_file, inst)]
+    if any(v is UNKNOWN for v in values):
+        return None
+    return values
+
+
 def composed_document(value, file: str, pos: Position):
     """User data Terraform composes from known pieces (`join("\n", [local.a, local.b])`, `"${local.a}${local.b}"`)
     is a plain string, not a text with lines of its own: judged as one document pinned to the attribute."""
@@ -777,7 +792,14 @@ def _analyse(module: TerraformModule) -> Analysis:
             storage.devices = _lt_devices(module, block, tf_file, inst)
             user_data, ud_pos = module.attr_value(block.body, "user_data", tf_file, inst)
             user_data = composed_document(user_data, tf_file.display, ud_pos)
-            if user_data is not None:
+            if user_data is UNKNOWN:
+                # `var.x ? base64encode(<<EOT ... EOT) : null` with the toggle unknown: either branch may be
+                # the user data. Both known means the disk layout question can be answered (TF001 only:
+                # neither branch is judged as the node's settings, which would be a guess)
+                branches = _conditional_branches(module, block.body.attr("user_data"), tf_file, inst)
+                if branches is not None:
+                    storage.user_data.extend(b for b in branches if b is not None)
+            elif user_data is not None:
                 storage.user_data.append(user_data)
                 ev = user_data_evidence(user_data, "")
                 if ev:
