@@ -63,8 +63,6 @@ def required_setting(res, ctx, rule):
     key = str(rule.params.get("setting") or "")
     if not key or res.effective(key) is not None or _kubernetes_unknowable(res):
         return
-    if key in intended_keys(res, facts(ctx)):
-        return  # written under a wrong name or place: BR010 names the fix
     defaults = ", ".join(f"{k}<{v}" for k, v in facts(ctx).default_hard.items())
     message = str(rule.params.get("message") or f"no `{key}` in the effective settings").replace(
         "{kubelet_defaults}", defaults
@@ -84,8 +82,8 @@ def eviction_hard_partial(res, ctx, rule):
         return  # absent (BR001), unknown, not a map (BR004) or empty (not rendered at all)
     known = facts(ctx)
     required = [str(s) for s in rule.params.get("required") or list(known.default_hard)]
-    written = {str(k).lower() for k in mapping}
-    missing = [s for s in required if s not in mapping and s.lower() not in written]  # `nodefs.inodesfree`: BR004
+    # literal, as RULES.md says: a misspelt signal (`nodefs.inodesfree`, BR004) leaves the real one missing
+    missing = [s for s in required if s not in mapping]
     if not missing:
         return
     listed = ", ".join(f"`{s}`" for s in mapping) or "nothing"
@@ -394,29 +392,6 @@ def _style(key: str) -> str:
     if re.search(r"[a-z][A-Z]", key) and "-" not in key:
         return f"`{key}` is the kubelet's camelCase spelling; Bottlerocket settings are kebab-case"
     return f"`{key}` is not a Bottlerocket kubernetes setting"
-
-
-def intended_keys(res: BottlerocketSettings, known) -> set[str]:
-    """Valid `settings.kubernetes` keys the document evidently meant through a key BR010 reports
-    (`evictionHard`, `systems-reserved`, `max-pods` under [settings], a top-level [kubernetes] table):
-    rules about a *missing* key stay quiet for those, BR010 already names the fix."""
-    allowed = known.allowed
-    top = res.data.get("kubernetes") if isinstance(res.data, dict) else None
-    misplaced = [k for k in res.settings if k not in known.namespaces]
-    candidates = [(k, False) for k in res.kubernetes if k not in allowed]
-    candidates += [(k, False) for k in (top if isinstance(top, dict) else {})]
-    candidates += [(k, True) for k in misplaced]
-    out: set[str] = set()
-    for key, strict in candidates:
-        if not isinstance(key, str) or is_unknown(key):
-            continue
-        if key in allowed:
-            out.add(key)
-            continue
-        hint, how = suggest_key(key, allowed, known.aliases)
-        if hint and (how == "spelling" or not strict):
-            out.add(hint)
-    return out
 
 
 def _nearest(key: str, options, case_insensitive: bool = False) -> str | None:
