@@ -1196,9 +1196,11 @@ def _url_matches(url: str, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(url_n, _norm_url(p)) for p in patterns)
 
 
-def helm_values(source: dict):
-    """(values mapping, complete?) of a Helm source: inline values/valuesObject/parameters; value files and
-    templates make it incomplete (a switch-off value might be set where we cannot read it)."""
+def helm_values(source: dict, value_file=None):
+    """(values mapping, complete?) of a Helm source: value files, then inline values/valuesObject/parameters
+    (Argo CD's precedence). A value file is read when `value_file(name)` finds it (a multi-source
+    `$values/...` reference into this repository); any other value file, or a template, makes the values
+    incomplete (a switch-off value might be set where we cannot read it)."""
     helm = source.get("helm")
     if helm is None:
         return {}, True
@@ -1206,8 +1208,14 @@ def helm_values(source: dict):
         return {}, False
     complete = True
     merged: dict = {}
-    if helm.get("valueFiles") not in (None, []):
-        complete = False  # value files (in the chart or another source) may set anything
+    files = helm.get("valueFiles")
+    if files not in (None, []):
+        for name in as_list(files) if isinstance(files, list) else [None]:
+            data = value_file(name) if value_file is not None and isinstance(name, str) else None
+            if isinstance(data, dict):
+                _deep_merge(merged, data)
+            else:
+                complete = False  # in the chart or another repository: may set anything
     values = helm.get("values")
     if isinstance(values, str):
         # a templated values string still says which keys it sets: a `{{.name}}` leaf is unknown itself,
@@ -1232,6 +1240,36 @@ def helm_values(source: dict):
     if _has_templated_key(merged):
         complete = False
     return merged, complete
+
+
+def _ref_value_files(view: AppView, ctx):
+    """A reader for `$<ref>/path` value files of a multi-source app whose `ref` source is this repository
+    (any scanned repository root holding the path, or a configured repo URL): the parsed mapping, else None."""
+    refs = {s.get("ref"): s for s in view.sources if isinstance(s.get("ref"), str) and s.get("ref")}
+    if not refs:
+        return None
+    index = file_index(ctx)
+    real = _resolve(view.obj.path)
+    roots = [r for r in [_repo_root(real.parent) if real is not None else None, *index.roots] if r is not None]
+
+    def read(name: str):
+        if not name.startswith("$") or "/" not in name:
+            return None
+        ref, rel = name[1:].split("/", 1)
+        source = refs.get(ref)
+        repo_url = source.get("repoURL") if source else None
+        if source is None or not isinstance(repo_url, str) or is_templated(repo_url) or is_templated(rel):
+            return None
+        if index.repo_urls and _norm_url(repo_url) not in {_norm_url(u) for u in index.repo_urls}:
+            return None  # another repository: its files are not these
+        for root in roots:
+            path = (root / rel).resolve()
+            if root in path.parents and path.is_file():
+                data = _read_yaml_file(path)
+                return data if isinstance(data, dict) else None
+        return None
+
+    return read
 
 
 def _deep_merge(into: dict, other: dict) -> None:
@@ -1269,11 +1307,11 @@ def _truthy(value) -> bool:
     return bool(value)
 
 
-def switched_off(row: CatalogueRow, source: dict) -> bool | None:
+def switched_off(row: CatalogueRow, source: dict, value_file=None) -> bool | None:
     """True when a documented chart value turns the patching off; None when values cannot be fully read."""
     if not row.switch_off:
         return False
-    values, complete = helm_values(source)
+    values, complete = helm_values(source, value_file)
     for switch in row.switch_off:
         value = values
         for part in str(switch.get("value", "")).split("."):
@@ -1595,6 +1633,7 @@ def _generator_repo(obj: K8sObject, ctx) -> Path | None:
 
 def _analyse(view: AppView, ctx) -> AppAnalysis:
     out = AppAnalysis(view)
+    value_file = _ref_value_files(view, ctx)
     for source in [*view.sources, *chart_dependency_sources(view, ctx)]:
         for row in catalogue(ctx):
             matched = row_matches_source(row, source)
@@ -1603,7 +1642,7 @@ def _analyse(view: AppView, ctx) -> AppAnalysis:
                 continue
             if not matched:
                 continue
-            off = switched_off(row, source)
+            off = switched_off(row, source, value_file)
             if off is False and row.switch_off and view.patch_values:
                 off = None  # the templatePatch may set the switch-off value
             if off is not False:
