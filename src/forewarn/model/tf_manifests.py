@@ -64,7 +64,7 @@ def _objects(value, display: str, pos: Position, address: str):
     if isinstance(value, str):
         return _from_string(value, display, pos, address)
     if isinstance(value, LDict):  # kubernetes_manifest: an HCL object
-        data = _to_yaml(value, value.pos)
+        data = hcl_to_yaml(value, value.pos)
         return objects_from_docs(value.file or display, [YamlDocument(0, data, data.pos.line, None)]), None
     return [], None
 
@@ -110,31 +110,33 @@ def _from_string(text: str, display: str, pos: Position, address: str):
     return objects_from_docs(display, docs), None
 
 
-def _to_yaml(node, where: Position):
+def hcl_to_yaml(node, where: Position):
+    """An evaluated HCL value (LDict/LList keep where each key and item is written) as the YMap/YList the
+    Kubernetes rules read; values unknown here become a placeholder string, never judged."""
     if isinstance(node, LDict):
         out = YMap(node.pos)
         for key, value in node.items():
             at = node.at(key)
-            out[key] = _to_yaml(value, at)
+            out[key] = hcl_to_yaml(value, at)
             out.key_pos[key] = at
             out.val_pos[key] = getattr(value, "pos", at) if isinstance(value, (LDict, LList)) else at
         return out
     if isinstance(node, LList):
         out = YList(node.pos)
         for i, value in enumerate(node):
-            out.append(_to_yaml(value, node.at(i)))
+            out.append(hcl_to_yaml(value, node.at(i)))
             out.item_pos.append(node.at(i))
         return out
     if isinstance(node, dict):
         out = YMap(where)
         for key, value in node.items():
-            out[key] = _to_yaml(value, where)
+            out[key] = hcl_to_yaml(value, where)
             out.key_pos[key] = out.val_pos[key] = where
         return out
     if isinstance(node, list):
         out = YList(where)
         for value in node:
-            out.append(_to_yaml(value, where))
+            out.append(hcl_to_yaml(value, where))
             out.item_pos.append(where)
         return out
     return node if is_known(node) or node is None else "${unknown}"

@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 
 from ..findings import Position
-from ..parse.hcldoc import UNKNOWN, LDict, LList, is_known
 from ..parse.yamldoc import YamlDocument, YList, YMap
 from .kubernetes_load import objects_from_docs
+from .tf_manifests import hcl_to_yaml
 
 _KINDS = {
     "deployment": ("apps/v1", "Deployment"),
@@ -50,8 +50,6 @@ _LISTS = {
 # API field names snake_case -> camelCase does not produce
 _RENAMES = {"cluster_ip": "clusterIP", "cluster_ips": "clusterIPs", "load_balancer_ip": "loadBalancerIP",
             "external_ips": "externalIPs", "host_ip": "hostIP", "pod_ip": "podIP"}
-_SPEC_SCALARS_NOT_CAMEL = {"labels", "annotations", "match_labels", "selector", "node_selector", "requests",
-                           "limits", "data"}
 
 
 def objects(module) -> list:
@@ -82,7 +80,7 @@ def _body(body, ev, pos: Position) -> YMap:
     for name, attr in body.attributes.items():
         value = ev.eval(attr.value)
         key = _RENAMES.get(name) or _camel(name)
-        out[key] = _value(value, attr.pos, keep_keys=name in _SPEC_SCALARS_NOT_CAMEL)
+        out[key] = hcl_to_yaml(value, attr.pos)
         out.key_pos[key] = out.val_pos[key] = attr.pos
     for child in body.blocks:
         if child.type == "dynamic":
@@ -102,24 +100,3 @@ def _body(body, ev, pos: Position) -> YMap:
             out[key] = item
             out.key_pos[key] = out.val_pos[key] = child.pos
     return out
-
-
-def _value(value, pos: Position, keep_keys: bool):
-    if isinstance(value, LDict) or isinstance(value, dict):
-        out = YMap(pos)
-        for key, item in value.items():
-            at = value.at(key) if isinstance(value, LDict) else pos
-            out[key] = _value(item, at, True)
-            out.key_pos[key] = out.val_pos[key] = at
-        return out
-    if isinstance(value, (LList, list)):
-        out = YList(pos)
-        for i, item in enumerate(value):
-            at = value.at(i) if isinstance(value, LList) else pos
-            out.append(_value(item, at, keep_keys))
-            out.item_pos.append(at)
-        return out
-    if value is UNKNOWN or not (is_known(value) or value is None):
-        return "${unknown}"
-    return value
-
