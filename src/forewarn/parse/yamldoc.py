@@ -6,6 +6,7 @@ graph (C speed), and a small walk turns it into `YMap`/`YList` with a side table
 """
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from dataclasses import dataclass
@@ -298,9 +299,6 @@ class _Relines:
     """libyaml (line, column) -> the (line, column) an editor shows, for texts with YAML-only line breaks."""
 
     def __init__(self, text: str):
-        import bisect
-
-        self._bisect = bisect.bisect_right
         self.yaml_starts = [0] + [m.end() for m in re.finditer("\r\n|[\r\n\x85\u2028\u2029]", text)]
         self.real_starts = [0] + [m.end() for m in re.finditer("\r\n|[\r\n]", text)]
 
@@ -308,7 +306,7 @@ class _Relines:
         if not 0 < pos.line <= len(self.yaml_starts):
             return pos
         index = self.yaml_starts[pos.line - 1] + pos.column - 1
-        line = self._bisect(self.real_starts, index)
+        line = bisect.bisect_right(self.real_starts, index)
         return Position(line, index - self.real_starts[line - 1] + 1)
 
 
