@@ -294,20 +294,22 @@ def _load_units_gc_paused(candidates: list[Candidate], options: ScanOptions, sto
     out = ScanInput()
     for cls in sorted(results):
         _merge(out, results[cls])
-    _mark_kustomize_patches(candidates, out)
-    _apply_kustomize_overlays(candidates, out)
+    _kustomizations(candidates, out)
     return out
 
 
-def _apply_kustomize_overlays(candidates: list[Candidate], out: ScanInput) -> None:
-    """Base objects that scanned overlays patch are judged as the overlays render them (model/kustomize)."""
+def _kustomizations(candidates: list[Candidate], out: ScanInput) -> None:
+    """Across units, from one reading of the scan's kustomization files: the patch files they list are
+    partial objects, and base objects their overlays patch are judged as rendered (model/kustomize)."""
     from .model import kustomize
 
-    files = [(c.path, c.display) for c in candidates if c.path is not None and c.path.name in kustomize.NAMES]
+    files = [c.path for c in candidates if c.path is not None and c.path.name in kustomize.NAMES]
     if not files:
         return
     displays = {os.path.normpath(os.path.abspath(c.path)): c.display for c in candidates if c.path is not None}
-    out.resources = kustomize.apply_overlays(files, out.resources, displays.get)
+    kusts = kustomize.read_all(files, displays.get)
+    _mark_kustomize_patches(candidates, out, {p for k in kusts.values() for p in k.patch_files})
+    out.resources = kustomize.apply_overlays(kusts, out.resources)
 
 
 def _chart_files(dirs: list[str]) -> list[str]:
@@ -364,14 +366,8 @@ def _template_links(candidates: list[Candidate], dir_of: dict) -> list[tuple[str
     return links
 
 
-def _mark_kustomize_patches(candidates: list[Candidate], out: ScanInput) -> None:
+def _mark_kustomize_patches(candidates: list[Candidate], out: ScanInput, patches: set) -> None:
     """Files a kustomization in another unit lists as patches: partial objects, as a single load() says."""
-    from .load import kustomize_patch_files
-
-    if not any(c.path is not None and c.path.name in ("kustomization.yaml", "kustomization.yml", "Kustomization")
-               for c in candidates):
-        return
-    patches = kustomize_patch_files(candidates)
     if not patches:
         return
     by_path = {os.path.abspath(c.path): c.display for c in candidates if c.path is not None}

@@ -59,16 +59,21 @@ class Kustomization:
     directory: str
     resources: list[str] = field(default_factory=list)  # absolute paths (files or directories)
     patches: list[Patch] = field(default_factory=list)
+    patch_files: set[Path] = field(default_factory=set)  # resolved paths of the patch files it lists
 
 
-def apply_overlays(kustomization_files: list[tuple[Path, str]], resources: list, display_of) -> list:
-    """`resources` with every base object a scanned overlay patches replaced by its renderings.
-    `kustomization_files`: (path, display); `display_of(abs path) -> display or None` for patch files."""
+def read_all(kustomization_files: list[Path], display_of) -> dict[str, Kustomization]:
+    """Every readable kustomization, by directory; `display_of(abs path) -> display or None` for patch files."""
     kusts = {}
-    for path, _display in kustomization_files:
+    for path in kustomization_files:
         k = _read(path, display_of)
         if k is not None:
             kusts[k.directory] = k
+    return kusts
+
+
+def apply_overlays(kusts: dict[str, Kustomization], resources: list) -> list:
+    """`resources` with every base object a scanned overlay patches replaced by its renderings."""
     if not kusts or not any(k.patches for k in kusts.values()):
         return resources
     included = {os.path.normpath(r) for k in kusts.values() for r in k.resources}
@@ -122,11 +127,15 @@ def _read(path: Path, display_of) -> Kustomization | None:
                 k.resources.append(os.path.normpath(str((here / item).absolute())))
     kust_display = display_of(os.path.normpath(str(path.absolute()))) or str(path)
     for item in data.get("patchesStrategicMerge") or []:
+        if isinstance(item, str) and "\n" not in item:
+            k.patch_files.add((here / item).resolve())
         k.patches.extend(_patches_from(item, None, here, kust_display, display_of, data.get("patchesStrategicMerge")))
     for key in ("patches", "patchesJson6902"):
         for item in data.get(key) or []:
             if isinstance(item, dict):
                 target = item.get("target") if isinstance(item.get("target"), dict) else None
+                if isinstance(item.get("path"), str) and "\n" not in item["path"]:
+                    k.patch_files.add((here / item["path"]).resolve())
                 source = item.get("path") if isinstance(item.get("path"), str) else item.get("patch")
                 k.patches.extend(_patches_from(source, target, here, kust_display, display_of, item))
     return k
